@@ -1,0 +1,197 @@
+//! CONNECT (section 3.1).
+
+use bytes::Bytes;
+
+use super::Body;
+use crate::codec::error::{DecodeError, EncodeError};
+use crate::codec::properties::{Properties, PropertyContext};
+use crate::codec::string::MqttString;
+use crate::codec::types::{PacketType, ProtocolVersion, QoS};
+use crate::codec::wire::{Reader, Sink};
+use crate::topic::validate_topic_name;
+
+/// The Will Message a CONNECT registers (3.1.2.5, 3.1.3.2).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Will {
+    /// Will Topic.
+    pub topic: MqttString,
+    /// Will Payload.
+    pub payload: Bytes,
+    /// Will QoS.
+    pub qos: QoS,
+    /// Will Retain.
+    pub retain: bool,
+    /// Will Properties (5.0).
+    pub properties: Properties,
+}
+
+/// A CONNECT packet.
+///
+/// ```
+/// use mq_proto::{Connect, ProtocolVersion};
+/// let mut c = Connect::new(ProtocolVersion::V311, "client-1");
+/// c.keep_alive = 30;
+/// let mut buf = Vec::new();
+/// c.encode(ProtocolVersion::V311, &mut buf).unwrap();
+/// assert_eq!(&buf[..10], b"\x10\x14\x00\x04MQTT\x04\x02");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Connect {
+    /// Protocol level; the packet is encoded at this level whatever version the call names.
+    pub protocol_version: ProtocolVersion,
+    /// Clean Start (5.0) / Clean Session (3.1.1).
+    pub clean_start: bool,
+    /// Keep Alive in seconds; 0 turns it off.
+    pub keep_alive: u16,
+    /// Client Identifier; may be empty.
+    pub client_id: MqttString,
+    /// Will Message.
+    pub will: Option<Will>,
+    /// User Name.
+    pub username: Option<MqttString>,
+    /// Password (binary data).
+    pub password: Option<Bytes>,
+    /// CONNECT properties (5.0).
+    pub properties: Properties,
+}
+
+impl Connect {
+    /// A CONNECT with Clean Start set, no keep alive, and nothing else.
+    pub fn new(protocol_version: ProtocolVersion, client_id: impl Into<MqttString>) -> Self {
+        Connect {
+            protocol_version,
+            clean_start: true,
+            keep_alive: 0,
+            client_id: client_id.into(),
+            will: None,
+            username: None,
+            password: None,
+            properties: Properties::default(),
+        }
+    }
+}
+
+const USERNAME: u8 = 0x80;
+const PASSWORD: u8 = 0x40;
+const WILL_RETAIN: u8 = 0x20;
+const WILL_FLAG: u8 = 0x04;
+const CLEAN_START: u8 = 0x02;
+const RESERVED: u8 = 0x01;
+
+impl Body for Connect {
+    const TYPE: PacketType = PacketType::Connect;
+
+    fn encode_body<S: Sink>(&self, _: ProtocolVersion, s: &mut S) -> Result<(), EncodeError> {
+        let v5 = self.protocol_version == ProtocolVersion::V5;
+        if S::CHECKS && !v5 && self.password.is_some() && self.username.is_none() {
+            return Err(EncodeError::NotInV311("a password without a user name"));
+        }
+        s.put_str("MQTT", "protocol name")?;
+        s.put_u8(self.protocol_version.level());
+        let mut flags = 0;
+        if self.clean_start {
+            flags |= CLEAN_START;
+        }
+        if let Some(will) = &self.will {
+            flags |= WILL_FLAG | ((will.qos as u8) << 3);
+            if will.retain {
+                flags |= WILL_RETAIN;
+            }
+        }
+        if self.username.is_some() {
+            flags |= USERNAME;
+        }
+        if self.password.is_some() {
+            flags |= PASSWORD;
+        }
+        s.put_u8(flags);
+        s.put_u16(self.keep_alive);
+        if v5 {
+            self.properties.encode(PropertyContext::Connect, s)?;
+        }
+        s.put_str(&self.client_id, "client identifier")?;
+        if let Some(will) = &self.will {
+            if v5 {
+                will.properties.encode(PropertyContext::Will, s)?;
+            }
+            if S::CHECKS {
+                validate_topic_name(&will.topic).map_err(EncodeError::InvalidTopicName)?;
+            }
+            s.put_str(&will.topic, "will topic")?;
+            s.put_binary(&will.payload, "will payload")?;
+        }
+        if let Some(username) = &self.username {
+            s.put_str(username, "user name")?;
+        }
+        if let Some(password) = &self.password {
+            s.put_binary(password, "password")?;
+        }
+        Ok(())
+    }
+
+    fn decode_body(r: &mut Reader<'_>, _: u8, _: ProtocolVersion) -> Result<Self, DecodeError> {
+        let name = r.binary("protocol name")?;
+        if &name[..] != b"MQTT" {
+            return Err(DecodeError::InvalidProtocolName(name));
+        }
+        let level = r.u8("protocol level")?;
+        let protocol_version = ProtocolVersion::from_level(level)
+            .ok_or(DecodeError::UnsupportedProtocolLevel(level))?;
+        let v5 = protocol_version == ProtocolVersion::V5;
+        let flags = r.u8("connect flags")?;
+        let will_qos_bits = (flags >> 3) & 0x03;
+        let will_flag = flags & WILL_FLAG != 0;
+        let bad_flags = flags & RESERVED != 0
+            || will_qos_bits == 3
+            || (!will_flag && (will_qos_bits != 0 || flags & WILL_RETAIN != 0))
+            || (!v5 && flags & PASSWORD != 0 && flags & USERNAME == 0);
+        if bad_flags {
+            return Err(DecodeError::InvalidConnectFlags(flags));
+        }
+        let keep_alive = r.u16("keep alive")?;
+        let properties = if v5 {
+            Properties::decode(r, PropertyContext::Connect)?
+        } else {
+            Properties::default()
+        };
+        let client_id = r.string("client identifier")?;
+        let will = if will_flag {
+            let properties = if v5 {
+                Properties::decode(r, PropertyContext::Will)?
+            } else {
+                Properties::default()
+            };
+            let topic = r.string("will topic")?;
+            validate_topic_name(&topic).map_err(DecodeError::InvalidTopicName)?;
+            Some(Will {
+                topic,
+                payload: r.binary("will payload")?,
+                qos: QoS::from_bits(will_qos_bits).unwrap_or_default(),
+                retain: flags & WILL_RETAIN != 0,
+                properties,
+            })
+        } else {
+            None
+        };
+        let username = if flags & USERNAME != 0 {
+            Some(r.string("user name")?)
+        } else {
+            None
+        };
+        let password = if flags & PASSWORD != 0 {
+            Some(r.binary("password")?)
+        } else {
+            None
+        };
+        Ok(Connect {
+            protocol_version,
+            clean_start: flags & CLEAN_START != 0,
+            keep_alive,
+            client_id,
+            will,
+            username,
+            password,
+            properties,
+        })
+    }
+}

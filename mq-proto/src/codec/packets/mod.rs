@@ -1,0 +1,366 @@
+//! The fifteen MQTT Control Packets and the dispatch between them.
+
+mod ack;
+mod connack;
+mod connect;
+mod disconnect;
+mod publish;
+mod subscribe;
+mod unsubscribe;
+
+pub use ack::{PubAck, PubComp, PubRec, PubRel};
+pub use connack::ConnAck;
+pub use connect::{Connect, Will};
+pub use disconnect::{Auth, Disconnect};
+pub use publish::Publish;
+pub use subscribe::{RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions};
+pub use unsubscribe::{UnsubAck, Unsubscribe};
+
+use alloc::boxed::Box;
+
+use bytes::{BufMut, Bytes};
+
+use super::error::{DecodeError, EncodeError};
+use super::frame::FixedHeader;
+use super::types::{PacketType, ProtocolVersion};
+use super::wire::{
+    variable_byte_integer_len, Counter, Reader, Sink, Writer, VARIABLE_BYTE_INTEGER_MAX,
+};
+
+/// What every packet type knows about its own bytes.
+pub(crate) trait Body: Sized {
+    const TYPE: PacketType;
+    /// The low nibble of the first byte.
+    fn flags(&self) -> u8 {
+        Self::TYPE.fixed_flags().unwrap_or(0)
+    }
+    /// Describes the variable header and payload to `s`, validating when `S::CHECKS`.
+    fn encode_body<S: Sink>(&self, version: ProtocolVersion, s: &mut S) -> Result<(), EncodeError>;
+    /// Reads the variable header and payload; the reader spans exactly the Remaining Length.
+    fn decode_body(
+        r: &mut Reader<'_>,
+        flags: u8,
+        version: ProtocolVersion,
+    ) -> Result<Self, DecodeError>;
+}
+
+fn remaining_length<T: Body>(p: &T, version: ProtocolVersion) -> Result<u32, EncodeError> {
+    let mut c = Counter::<true>(0);
+    p.encode_body(version, &mut c)?;
+    if c.0 > VARIABLE_BYTE_INTEGER_MAX as usize {
+        return Err(EncodeError::PacketTooLarge(c.0));
+    }
+    Ok(c.0 as u32)
+}
+
+pub(crate) fn encoded_len<T: Body>(p: &T, version: ProtocolVersion) -> Result<usize, EncodeError> {
+    let rem = remaining_length(p, version)?;
+    Ok(1 + variable_byte_integer_len(rem) + rem as usize)
+}
+
+pub(crate) fn encode<T: Body, B: BufMut>(
+    p: &T,
+    version: ProtocolVersion,
+    buf: &mut B,
+) -> Result<usize, EncodeError> {
+    let rem = remaining_length(p, version)?;
+    let mut w = Writer(buf);
+    w.put_u8(((T::TYPE as u8) << 4) | p.flags());
+    w.put_variable_byte_integer(rem);
+    p.encode_body(version, &mut w)?;
+    Ok(1 + variable_byte_integer_len(rem) + rem as usize)
+}
+
+fn decode<T: Body>(
+    frame: &Bytes,
+    header: FixedHeader,
+    version: ProtocolVersion,
+) -> Result<T, DecodeError> {
+    if let Some(required) = T::TYPE.fixed_flags() {
+        if header.flags != required {
+            return Err(DecodeError::InvalidFixedHeaderFlags {
+                packet_type: T::TYPE,
+                flags: header.flags,
+            });
+        }
+    }
+    let mut r = Reader::new(frame, header.header_len, header.packet_len());
+    let p = T::decode_body(&mut r, header.flags, version)?;
+    if r.remaining() > 0 {
+        return Err(DecodeError::TrailingBytes {
+            packet_type: T::TYPE,
+            count: r.remaining(),
+        });
+    }
+    Ok(p)
+}
+
+/// Adds `encode` and `encoded_len` to packet structs.
+macro_rules! encoding_methods {
+    ($($t:ty),*) => {$(
+        impl $t {
+            /// Bytes the encoded packet takes, fixed header included; validates like [`Self::encode`].
+            pub fn encoded_len(&self, version: ProtocolVersion) -> Result<usize, EncodeError> {
+                encoded_len(self, version)
+            }
+
+            /// Appends the packet to `buf` and returns its length; on error nothing is written.
+            pub fn encode<B: BufMut>(&self, version: ProtocolVersion, buf: &mut B) -> Result<usize, EncodeError> {
+                encode(self, version, buf)
+            }
+        }
+    )*};
+}
+
+encoding_methods!(
+    Connect,
+    ConnAck,
+    Publish,
+    PubAck,
+    PubRec,
+    PubRel,
+    PubComp,
+    Subscribe,
+    SubAck,
+    Unsubscribe,
+    UnsubAck,
+    Disconnect,
+    Auth
+);
+
+/// An MQTT Control Packet of either protocol version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Packet {
+    /// CONNECT (boxed: it is large and rare).
+    Connect(Box<Connect>),
+    /// CONNACK.
+    ConnAck(ConnAck),
+    /// PUBLISH.
+    Publish(Publish),
+    /// PUBACK.
+    PubAck(PubAck),
+    /// PUBREC.
+    PubRec(PubRec),
+    /// PUBREL.
+    PubRel(PubRel),
+    /// PUBCOMP.
+    PubComp(PubComp),
+    /// SUBSCRIBE.
+    Subscribe(Subscribe),
+    /// SUBACK.
+    SubAck(SubAck),
+    /// UNSUBSCRIBE.
+    Unsubscribe(Unsubscribe),
+    /// UNSUBACK.
+    UnsubAck(UnsubAck),
+    /// PINGREQ.
+    PingReq,
+    /// PINGRESP.
+    PingResp,
+    /// DISCONNECT.
+    Disconnect(Disconnect),
+    /// AUTH (5.0 only).
+    Auth(Auth),
+}
+
+impl Packet {
+    /// The packet's type.
+    pub fn packet_type(&self) -> PacketType {
+        match self {
+            Packet::Connect(_) => PacketType::Connect,
+            Packet::ConnAck(_) => PacketType::ConnAck,
+            Packet::Publish(_) => PacketType::Publish,
+            Packet::PubAck(_) => PacketType::PubAck,
+            Packet::PubRec(_) => PacketType::PubRec,
+            Packet::PubRel(_) => PacketType::PubRel,
+            Packet::PubComp(_) => PacketType::PubComp,
+            Packet::Subscribe(_) => PacketType::Subscribe,
+            Packet::SubAck(_) => PacketType::SubAck,
+            Packet::Unsubscribe(_) => PacketType::Unsubscribe,
+            Packet::UnsubAck(_) => PacketType::UnsubAck,
+            Packet::PingReq => PacketType::PingReq,
+            Packet::PingResp => PacketType::PingResp,
+            Packet::Disconnect(_) => PacketType::Disconnect,
+            Packet::Auth(_) => PacketType::Auth,
+        }
+    }
+
+    /// Bytes the encoded packet takes, fixed header included; validates like [`Packet::encode`].
+    pub fn encoded_len(&self, version: ProtocolVersion) -> Result<usize, EncodeError> {
+        match self {
+            Packet::Connect(p) => encoded_len(p, version),
+            Packet::ConnAck(p) => encoded_len(p, version),
+            Packet::Publish(p) => encoded_len(p, version),
+            Packet::PubAck(p) => encoded_len(p, version),
+            Packet::PubRec(p) => encoded_len(p, version),
+            Packet::PubRel(p) => encoded_len(p, version),
+            Packet::PubComp(p) => encoded_len(p, version),
+            Packet::Subscribe(p) => encoded_len(p, version),
+            Packet::SubAck(p) => encoded_len(p, version),
+            Packet::Unsubscribe(p) => encoded_len(p, version),
+            Packet::UnsubAck(p) => encoded_len(p, version),
+            Packet::PingReq | Packet::PingResp => Ok(2),
+            Packet::Disconnect(p) => encoded_len(p, version),
+            Packet::Auth(p) => encoded_len(p, version),
+        }
+    }
+
+    /// Appends the encoded packet to `buf` and returns its length.
+    ///
+    /// What the user got wrong (a wildcard in a PUBLISH topic, a property the
+    /// packet may not carry, an over-long string) is an error, and nothing is
+    /// written. On 3.1.1, 5.0-only fields (properties, reason codes other than
+    /// success) are left out.
+    ///
+    /// ```
+    /// use bytes::{Bytes, BytesMut};
+    /// use mq_proto::{Packet, ProtocolVersion, Publish, QoS};
+    /// let p = Packet::Publish(Publish::new("a/b", Bytes::from_static(b"hi")));
+    /// let mut buf = BytesMut::new();
+    /// let n = p.encode(ProtocolVersion::V311, &mut buf).unwrap();
+    /// assert_eq!(&buf[..n], b"\x30\x07\x00\x03a/bhi");
+    /// ```
+    pub fn encode<B: BufMut>(
+        &self,
+        version: ProtocolVersion,
+        buf: &mut B,
+    ) -> Result<usize, EncodeError> {
+        match self {
+            Packet::Connect(p) => encode(p, version, buf),
+            Packet::ConnAck(p) => encode(p, version, buf),
+            Packet::Publish(p) => encode(p, version, buf),
+            Packet::PubAck(p) => encode(p, version, buf),
+            Packet::PubRec(p) => encode(p, version, buf),
+            Packet::PubRel(p) => encode(p, version, buf),
+            Packet::PubComp(p) => encode(p, version, buf),
+            Packet::Subscribe(p) => encode(p, version, buf),
+            Packet::SubAck(p) => encode(p, version, buf),
+            Packet::Unsubscribe(p) => encode(p, version, buf),
+            Packet::UnsubAck(p) => encode(p, version, buf),
+            Packet::PingReq => {
+                buf.put_slice(&[0xC0, 0x00]);
+                Ok(2)
+            }
+            Packet::PingResp => {
+                buf.put_slice(&[0xD0, 0x00]);
+                Ok(2)
+            }
+            Packet::Disconnect(p) => encode(p, version, buf),
+            Packet::Auth(p) => encode(p, version, buf),
+        }
+    }
+
+    /// Decodes the packet `header` describes; `frame` starts with that header.
+    pub(crate) fn decode_frame(
+        frame: &Bytes,
+        header: FixedHeader,
+        version: ProtocolVersion,
+    ) -> Result<Packet, DecodeError> {
+        Ok(match header.packet_type {
+            PacketType::Connect => Packet::Connect(Box::new(decode(frame, header, version)?)),
+            PacketType::ConnAck => Packet::ConnAck(decode(frame, header, version)?),
+            PacketType::Publish => Packet::Publish(decode(frame, header, version)?),
+            PacketType::PubAck => Packet::PubAck(decode(frame, header, version)?),
+            PacketType::PubRec => Packet::PubRec(decode(frame, header, version)?),
+            PacketType::PubRel => Packet::PubRel(decode(frame, header, version)?),
+            PacketType::PubComp => Packet::PubComp(decode(frame, header, version)?),
+            PacketType::Subscribe => Packet::Subscribe(decode(frame, header, version)?),
+            PacketType::SubAck => Packet::SubAck(decode(frame, header, version)?),
+            PacketType::Unsubscribe => Packet::Unsubscribe(decode(frame, header, version)?),
+            PacketType::UnsubAck => Packet::UnsubAck(decode(frame, header, version)?),
+            PacketType::PingReq | PacketType::PingResp => {
+                if header.flags != 0 {
+                    return Err(DecodeError::InvalidFixedHeaderFlags {
+                        packet_type: header.packet_type,
+                        flags: header.flags,
+                    });
+                }
+                if header.remaining_length != 0 {
+                    return Err(DecodeError::TrailingBytes {
+                        packet_type: header.packet_type,
+                        count: header.remaining_length as usize,
+                    });
+                }
+                if header.packet_type == PacketType::PingReq {
+                    Packet::PingReq
+                } else {
+                    Packet::PingResp
+                }
+            }
+            PacketType::Disconnect => Packet::Disconnect(decode(frame, header, version)?),
+            PacketType::Auth => Packet::Auth(decode(frame, header, version)?),
+        })
+    }
+}
+
+macro_rules! from_packets {
+    ($($v:ident),*) => {$(
+        impl From<$v> for Packet {
+            fn from(p: $v) -> Packet { Packet::$v(p) }
+        }
+    )*};
+}
+
+from_packets!(
+    Connect,
+    ConnAck,
+    Publish,
+    PubAck,
+    PubRec,
+    PubRel,
+    PubComp,
+    Subscribe,
+    SubAck,
+    Unsubscribe,
+    UnsubAck,
+    Disconnect,
+    Auth
+);
+
+/// Reads a packet identifier that must not be 0.
+pub(crate) fn read_packet_id(
+    r: &mut Reader<'_>,
+    packet_type: PacketType,
+) -> Result<u16, DecodeError> {
+    match r.u16("packet identifier")? {
+        0 => Err(DecodeError::ZeroPacketIdentifier(packet_type)),
+        id => Ok(id),
+    }
+}
+
+/// Writes a packet identifier, refusing 0.
+pub(crate) fn put_packet_id<S: Sink>(
+    s: &mut S,
+    id: u16,
+    packet_type: PacketType,
+) -> Result<(), EncodeError> {
+    if S::CHECKS && id == 0 {
+        return Err(EncodeError::ZeroPacketIdentifier(packet_type));
+    }
+    s.put_u16(id);
+    Ok(())
+}
+
+/// Reads a reason code and checks it is valid for `packet_type`.
+pub(crate) fn read_reason_code(
+    r: &mut Reader<'_>,
+    packet_type: PacketType,
+) -> Result<super::reason::ReasonCode, DecodeError> {
+    let code = r.u8("reason code")?;
+    super::reason::ReasonCode::try_from(code)
+        .ok()
+        .filter(|c| c.is_valid_for(packet_type))
+        .ok_or(DecodeError::InvalidReasonCode { packet_type, code })
+}
+
+/// Refuses a reason code `packet_type` may not carry.
+pub(crate) fn check_reason_code(
+    code: super::reason::ReasonCode,
+    packet_type: PacketType,
+) -> Result<(), EncodeError> {
+    if code.is_valid_for(packet_type) {
+        Ok(())
+    } else {
+        Err(EncodeError::InvalidReasonCode { packet_type, code })
+    }
+}

@@ -1,0 +1,138 @@
+//! [`MqttString`]: a UTF-8 Encoded String held as [`Bytes`], so decoded topics
+//! and property strings share the read buffer instead of being copied.
+
+use alloc::string::String;
+use core::fmt;
+use core::hash::{Hash, Hasher};
+use core::ops::Deref;
+
+use bytes::Bytes;
+
+use super::error::DecodeError;
+
+/// A UTF-8 Encoded String (specification 1.5.4) backed by [`Bytes`].
+///
+/// Decoded strings are zero-copy slices of the packet and have been checked
+/// to be well-formed UTF-8 without U+0000. Strings built by the user are
+/// checked for U+0000 and length when a packet holding them is encoded.
+///
+/// ```
+/// use mq_proto::MqttString;
+/// let topic = MqttString::from("sensors/temp");
+/// assert_eq!(topic, "sensors/temp");
+/// assert_eq!(topic.len(), 12);
+/// ```
+#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct MqttString(Bytes);
+
+impl MqttString {
+    /// The empty string.
+    pub const fn new() -> Self {
+        MqttString(Bytes::new())
+    }
+
+    /// Wraps a static string without copying.
+    pub const fn from_static(s: &'static str) -> Self {
+        MqttString(Bytes::from_static(s.as_bytes()))
+    }
+
+    /// Checks `bytes` as a UTF-8 Encoded String read from the wire.
+    pub(crate) fn from_wire(bytes: Bytes, field: &'static str) -> Result<Self, DecodeError> {
+        if core::str::from_utf8(&bytes).is_err() {
+            return Err(DecodeError::InvalidUtf8(field));
+        }
+        if bytes.contains(&0) {
+            return Err(DecodeError::NullCharacter(field));
+        }
+        Ok(MqttString(bytes))
+    }
+
+    /// Takes `bytes` if they are well-formed UTF-8 without U+0000.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use mq_proto::MqttString;
+    /// assert!(MqttString::try_from_bytes(Bytes::from_static(b"ok")).is_ok());
+    /// assert!(MqttString::try_from_bytes(Bytes::from_static(b"\xff")).is_err());
+    /// ```
+    pub fn try_from_bytes(bytes: Bytes) -> Result<Self, DecodeError> {
+        Self::from_wire(bytes, "string")
+    }
+
+    /// The string.
+    pub fn as_str(&self) -> &str {
+        // Every constructor guarantees UTF-8; the fallback is never taken.
+        core::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    /// The underlying bytes (shared, not copied).
+    pub fn as_bytes(&self) -> &Bytes {
+        &self.0
+    }
+
+    /// Unwraps the underlying bytes.
+    pub fn into_bytes(self) -> Bytes {
+        self.0
+    }
+}
+
+impl Deref for MqttString {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for MqttString {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl Hash for MqttString {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl From<&str> for MqttString {
+    fn from(s: &str) -> Self {
+        MqttString(Bytes::copy_from_slice(s.as_bytes()))
+    }
+}
+
+impl From<String> for MqttString {
+    fn from(s: String) -> Self {
+        MqttString(Bytes::from(s.into_bytes()))
+    }
+}
+
+impl From<&String> for MqttString {
+    fn from(s: &String) -> Self {
+        MqttString::from(s.as_str())
+    }
+}
+
+impl PartialEq<str> for MqttString {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other.as_bytes()
+    }
+}
+
+impl PartialEq<&str> for MqttString {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == other.as_bytes()
+    }
+}
+
+impl fmt::Debug for MqttString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for MqttString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
