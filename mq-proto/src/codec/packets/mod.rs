@@ -188,7 +188,7 @@ impl Packet {
     /// Bytes the encoded packet takes, fixed header included; validates like [`Packet::encode`].
     pub fn encoded_len(&self, version: ProtocolVersion) -> Result<usize, EncodeError> {
         match self {
-            Packet::Connect(p) => encoded_len(p, version),
+            Packet::Connect(p) => encoded_len(&**p, version),
             Packet::ConnAck(p) => encoded_len(p, version),
             Packet::Publish(p) => encoded_len(p, version),
             Packet::PubAck(p) => encoded_len(p, version),
@@ -226,7 +226,7 @@ impl Packet {
         buf: &mut B,
     ) -> Result<usize, EncodeError> {
         match self {
-            Packet::Connect(p) => encode(p, version, buf),
+            Packet::Connect(p) => encode(&**p, version, buf),
             Packet::ConnAck(p) => encode(p, version, buf),
             Packet::Publish(p) => encode(p, version, buf),
             Packet::PubAck(p) => encode(p, version, buf),
@@ -301,8 +301,13 @@ macro_rules! from_packets {
     )*};
 }
 
+impl From<Connect> for Packet {
+    fn from(p: Connect) -> Packet {
+        Packet::Connect(Box::new(p))
+    }
+}
+
 from_packets!(
-    Connect,
     ConnAck,
     Publish,
     PubAck,
