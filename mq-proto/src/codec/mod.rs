@@ -29,3 +29,6 @@ pub use types::{PacketType, ProtocolVersion, QoS};
 pub use wire::VARIABLE_BYTE_INTEGER_MAX;
 
 pub(crate) use wire::LENGTH_PREFIXED_MAX;
+
+#[cfg(test)]
+mod tests;
