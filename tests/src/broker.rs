@@ -1,0 +1,561 @@
+//! [`Broker`]: one Mosquitto process per test, on its own loopback port, in
+//! its own temporary directory.
+
+use std::fs::{self, OpenOptions};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::config::{BrokerConfig, Ports, PERSISTENCE_DIR};
+
+/// How long a start waits for the broker to accept connections.
+const READY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often a start tries to connect while it waits.
+const READY_POLL: Duration = Duration::from_millis(20);
+/// Fresh port sets tried by [`Broker::start`] when another process takes a port first.
+const START_ATTEMPTS: usize = 5;
+/// How long [`Broker::restart`] keeps trying to bind the same ports again.
+const REBIND_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long [`Broker::pause`] and [`Broker::resume`] wait for the process state to change.
+const SIGNAL_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The environment variable that, when set, names the Mosquitto binary to run.
+pub const MOSQUITTO_ENV: &str = "MQ_E2E_MOSQUITTO";
+
+/// A running Mosquitto broker that lives as long as this value.
+///
+/// Dropping it kills the process (SIGKILL) and removes its temporary
+/// directory; if the test is panicking, the broker's log is printed first.
+#[derive(Debug)]
+pub struct Broker {
+    config: BrokerConfig,
+    dir: PathBuf,
+    config_path: PathBuf,
+    log_path: PathBuf,
+    ports: Ports,
+    child: Option<Child>,
+}
+
+/// Why one attempt to run the broker failed.
+enum StartError {
+    /// A port was taken by another process before Mosquitto bound it.
+    PortInUse,
+    /// Anything else; the text says what.
+    Failed(String),
+}
+
+impl Broker {
+    /// Starts a broker with `config` and returns once every listener accepts
+    /// TCP connections.
+    ///
+    /// # Panics
+    ///
+    /// When Mosquitto is not installed, or does not come up within 5 seconds;
+    /// the message holds the broker's log.
+    pub fn start(config: BrokerConfig) -> Broker {
+        let dir = fresh_temp_dir();
+        let mut broker = Broker {
+            config,
+            config_path: dir.join("mosquitto.conf"),
+            log_path: dir.join("mosquitto.log"),
+            dir,
+            ports: Ports {
+                main: 0,
+                ws: None,
+                tls: None,
+            },
+            child: None,
+        };
+        if broker.config.persistence_enabled() {
+            let data = broker.dir.join(PERSISTENCE_DIR);
+            fs::create_dir(&data)
+                .unwrap_or_else(|e| panic!("cannot create {}: {e}", data.display()));
+        }
+        let mut last_error = String::new();
+        for _ in 0..START_ATTEMPTS {
+            broker.ports = free_ports(&broker.config);
+            let text = broker
+                .config
+                .render(&broker.ports, &broker.dir, running_as_root());
+            fs::write(&broker.config_path, text)
+                .unwrap_or_else(|e| panic!("cannot write {}: {e}", broker.config_path.display()));
+            match broker.run() {
+                Ok(()) => return broker,
+                Err(StartError::PortInUse) => last_error = "a port was taken".into(),
+                Err(StartError::Failed(why)) => broker.fail(&why),
+            }
+        }
+        broker.fail(&format!(
+            "no free port set after {START_ATTEMPTS} attempts ({last_error})"
+        ))
+    }
+
+    /// The loopback port of the MQTT listener.
+    pub fn port(&self) -> u16 {
+        self.ports.main
+    }
+
+    /// The address of the MQTT listener, `127.0.0.1:PORT`.
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, self.ports.main))
+    }
+
+    /// The URL of the MQTT listener, `mqtt://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("mqtt://127.0.0.1:{}", self.ports.main)
+    }
+
+    /// The loopback port of the WebSocket listener (path `/`, subprotocol `mqtt`).
+    ///
+    /// # Panics
+    ///
+    /// When the broker was started without [`BrokerConfig::websockets`].
+    pub fn ws_port(&self) -> u16 {
+        self.ports
+            .ws
+            .expect("this broker has no WebSocket listener: use BrokerConfig::websockets(true)")
+    }
+
+    /// The loopback port of the TLS listener.
+    ///
+    /// # Panics
+    ///
+    /// When the broker was started without [`BrokerConfig::tls`].
+    pub fn tls_port(&self) -> u16 {
+        self.ports
+            .tls
+            .expect("this broker has no TLS listener: use BrokerConfig::tls(..)")
+    }
+
+    /// Everything the broker has logged so far, across restarts.
+    pub fn log(&self) -> String {
+        fs::read_to_string(&self.log_path)
+            .unwrap_or_else(|e| format!("(cannot read {}: {e})", self.log_path.display()))
+    }
+
+    /// Kills the broker with SIGKILL, as a crash would, and waits for it to
+    /// exit. Its clients see their connections reset or closed. Does nothing
+    /// if it is not running.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            // Fails only if the process has already exited; wait reaps it either way.
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the broker again on the same ports, with the same configuration
+    /// and persistence directory, and returns once it accepts connections.
+    /// Kills it first if it is still running.
+    ///
+    /// # Panics
+    ///
+    /// When the ports stay taken for 3 seconds or the broker does not come up;
+    /// the message holds the broker's log.
+    pub fn restart(&mut self) {
+        self.kill();
+        let deadline = Instant::now() + REBIND_TIMEOUT;
+        loop {
+            match self.run() {
+                Ok(()) => return,
+                Err(StartError::PortInUse) if Instant::now() < deadline => {
+                    thread::sleep(Duration::from_millis(50));
+                }
+                Err(StartError::PortInUse) => self.fail("the ports stayed taken after a restart"),
+                Err(StartError::Failed(why)) => self.fail(&why),
+            }
+        }
+    }
+
+    /// Stops the broker process with SIGSTOP, as if the link were dead:
+    /// connections stay open and the kernel still accepts new ones, but
+    /// nothing is read or answered until [`Broker::resume`].
+    ///
+    /// # Panics
+    ///
+    /// When the broker is not running or the signal cannot be sent.
+    pub fn pause(&self) {
+        let pid = self.signal("STOP");
+        wait_for_state(pid, |state| state == 'T' || state == 't');
+    }
+
+    /// Lets a paused broker run again with SIGCONT; it then handles whatever
+    /// arrived while it was stopped.
+    ///
+    /// # Panics
+    ///
+    /// When the broker is not running or the signal cannot be sent.
+    pub fn resume(&self) {
+        let pid = self.signal("CONT");
+        wait_for_state(pid, |state| state != 'T' && state != 't');
+    }
+
+    /// Sends `signal` to the broker with `kill(1)` and returns its pid.
+    fn signal(&self, signal: &str) -> u32 {
+        let pid = match &self.child {
+            Some(child) => child.id(),
+            None => panic!("SIG{signal}: the broker is not running"),
+        };
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(pid.to_string())
+            .status()
+            .unwrap_or_else(|e| panic!("cannot run `kill -{signal} {pid}`: {e}"));
+        assert!(status.success(), "`kill -{signal} {pid}` failed: {status}");
+        pid
+    }
+
+    /// Runs Mosquitto once with the current configuration file and waits
+    /// until every listener accepts TCP connections.
+    fn run(&mut self) -> Result<(), StartError> {
+        let log = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log_path)
+            .map_err(|e| StartError::Failed(format!("cannot open the log file: {e}")))?;
+        let log_start = log.metadata().map(|m| m.len()).unwrap_or(0) as usize;
+        let stderr = log
+            .try_clone()
+            .map_err(|e| StartError::Failed(format!("cannot share the log file: {e}")))?;
+        let child = Command::new(mosquitto_binary())
+            .arg("-c")
+            .arg(&self.config_path)
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(stderr)
+            .spawn()
+            .map_err(|e| StartError::Failed(format!("cannot start mosquitto: {e}")))?;
+        self.child = Some(child);
+        match self.wait_ready() {
+            Ok(()) => Ok(()),
+            Err(status) => {
+                self.kill();
+                let log = self.log();
+                let new = log.get(log_start..).unwrap_or(&log);
+                if new.contains("Address already in use")
+                    || new.contains("Unable to create websockets listener")
+                {
+                    Err(StartError::PortInUse)
+                } else {
+                    Err(StartError::Failed(status))
+                }
+            }
+        }
+    }
+
+    /// Polls every listener until it accepts a connection; the error says
+    /// why the broker is not ready.
+    fn wait_ready(&mut self) -> Result<(), String> {
+        let deadline = Instant::now() + READY_TIMEOUT;
+        let mut pending: Vec<u16> = self.ports.all().collect();
+        loop {
+            if let Some(child) = &mut self.child {
+                match child.try_wait() {
+                    Ok(Some(status)) => return Err(exited(status)),
+                    Ok(None) => {}
+                    Err(e) => return Err(format!("cannot check the mosquitto process: {e}")),
+                }
+            }
+            pending.retain(|&port| !accepts(port));
+            if pending.is_empty() {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(format!(
+                    "ports {pending:?} did not accept connections within {READY_TIMEOUT:?}"
+                ));
+            }
+            thread::sleep(READY_POLL);
+        }
+    }
+
+    /// Panics with `why` and the broker's log.
+    fn fail(&mut self, why: &str) -> ! {
+        self.kill();
+        panic!(
+            "mosquitto broker failed: {why}\n--- config {} ---\n{}--- log ---\n{}",
+            self.config_path.display(),
+            fs::read_to_string(&self.config_path).unwrap_or_default(),
+            self.log()
+        );
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        self.kill();
+        if thread::panicking() {
+            eprintln!(
+                "--- mosquitto log (port {}) ---\n{}--- end of log ---",
+                self.ports.main,
+                self.log()
+            );
+        }
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The Mosquitto binary: `$MQ_E2E_MOSQUITTO`, else `mosquitto` on `PATH`,
+/// else `/usr/sbin/mosquitto` or `/usr/local/sbin/mosquitto`.
+///
+/// # Panics
+///
+/// When none exists, with a message saying how to install it.
+pub fn mosquitto_binary() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| {
+        if let Some(path) = std::env::var_os(MOSQUITTO_ENV) {
+            let path = PathBuf::from(path);
+            assert!(
+                path.is_file(),
+                "{MOSQUITTO_ENV}={} is not a file",
+                path.display()
+            );
+            return path;
+        }
+        let on_path = std::env::var_os("PATH")
+            .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+            .unwrap_or_default();
+        on_path
+            .into_iter()
+            .chain(["/usr/sbin".into(), "/usr/local/sbin".into()])
+            .map(|dir: PathBuf| dir.join("mosquitto"))
+            .find(|candidate| candidate.is_file())
+            .unwrap_or_else(|| {
+                panic!(
+                    "the end-to-end tests need the Mosquitto broker, found neither on PATH nor \
+                     in /usr/sbin: install it with `apt-get install mosquitto` (Debian, Ubuntu), \
+                     `brew install mosquitto` (macOS), or set {MOSQUITTO_ENV} to its path"
+                )
+            })
+    })
+}
+
+/// A new empty directory for one broker: `$TMP/mq-e2e-PID-N`.
+fn fresh_temp_dir() -> PathBuf {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("mq-e2e-{}-{n}", std::process::id()));
+    // Left over by an earlier process with the same pid that was killed.
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+    dir
+}
+
+/// Free loopback ports for every listener `config` asks for, all different:
+/// each is bound to port 0 at the same time, read, and released.
+fn free_ports(config: &BrokerConfig) -> Ports {
+    let bind = || {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .unwrap_or_else(|e| panic!("cannot bind a loopback port: {e}"));
+        let port = listener
+            .local_addr()
+            .unwrap_or_else(|e| panic!("cannot read a bound port: {e}"))
+            .port();
+        (listener, port)
+    };
+    let main = bind();
+    let ws = config.wants_websockets().then(bind);
+    let tls = config.wants_tls().then(bind);
+    Ports {
+        main: main.1,
+        ws: ws.map(|(_, port)| port),
+        tls: tls.map(|(_, port)| port),
+    }
+}
+
+/// Whether something accepts TCP connections on the loopback `port`.
+fn accepts(port: u16) -> bool {
+    let addr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port));
+    TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok()
+}
+
+fn exited(status: ExitStatus) -> String {
+    format!("mosquitto exited during startup ({status})")
+}
+
+/// Whether this process runs as root, in which case Mosquitto must be told
+/// to stay root rather than switch to a user that cannot write our files.
+fn running_as_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    if let Ok(meta) = fs::metadata("/proc/self") {
+        return meta.uid() == 0;
+    }
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|out| out.stdout.trim_ascii() == b"0")
+        .unwrap_or(false)
+}
+
+/// Waits until the state letter in `/proc/PID/stat` satisfies `done`, for at
+/// most [`SIGNAL_TIMEOUT`]. Without `/proc` (not Linux) it returns at once.
+fn wait_for_state(pid: u32, done: impl Fn(char) -> bool) {
+    let deadline = Instant::now() + SIGNAL_TIMEOUT;
+    loop {
+        let Some(state) = process_state(pid) else {
+            return;
+        };
+        if done(state) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "process {pid} still in state {state:?} after {SIGNAL_TIMEOUT:?}"
+        );
+        thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// The state letter of process `pid` (`R`, `S`, `T`...), if `/proc` has it.
+fn process_state(pid: u32) -> Option<char> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // "PID (COMM) STATE ...": COMM may hold spaces and parentheses.
+    let after_comm = &stat[stat.rfind(')')? + 1..];
+    after_comm.trim_start().chars().next()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{self, Read, Write};
+
+    fn read_some(stream: &mut TcpStream) -> Vec<u8> {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut buf = vec![0; 1024];
+        let n = stream.read(&mut buf).unwrap();
+        buf.truncate(n);
+        buf
+    }
+
+    #[test]
+    fn starts_on_a_free_port_and_cleans_up() {
+        let broker = Broker::start(BrokerConfig::new());
+        let dir = broker.dir.clone();
+        assert!(accepts(broker.port()));
+        assert_eq!(broker.url(), format!("mqtt://127.0.0.1:{}", broker.port()));
+        assert_eq!(broker.addr().port(), broker.port());
+        assert!(
+            broker.log().contains("mosquitto version"),
+            "{}",
+            broker.log()
+        );
+        let port = broker.port();
+        drop(broker);
+        assert!(!dir.exists(), "{} was not removed", dir.display());
+        assert!(!accepts(port), "the broker still runs after drop");
+    }
+
+    #[test]
+    fn two_brokers_get_different_ports() {
+        let a = Broker::start(BrokerConfig::new());
+        let b = Broker::start(BrokerConfig::new());
+        assert_ne!(a.port(), b.port());
+        assert_ne!(a.dir, b.dir);
+    }
+
+    #[test]
+    fn kill_and_restart_keep_the_port() {
+        let mut broker = Broker::start(BrokerConfig::new());
+        let port = broker.port();
+        broker.kill();
+        assert!(!accepts(port));
+        broker.kill(); // a second kill is harmless
+        broker.restart();
+        assert_eq!(broker.port(), port);
+        assert!(accepts(port));
+        broker.restart(); // restarting a running broker kills it first
+        assert!(accepts(port));
+        let log = broker.log();
+        let starts = log.lines().filter(|l| l.ends_with(" running")).count();
+        assert_eq!(starts, 3, "{log}");
+    }
+
+    #[test]
+    fn pause_stops_answering_and_resume_answers() {
+        let broker = Broker::start(BrokerConfig::new());
+        let mut stream = TcpStream::connect(broker.addr()).unwrap();
+        broker.pause();
+        // A 3.1.1 CONNECT for client "p", then nothing comes back while paused.
+        stream
+            .write_all(b"\x10\x0d\x00\x04MQTT\x04\x02\x00\x00\x00\x01p")
+            .unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let err = stream.read(&mut [0; 4]).unwrap_err();
+        assert!(
+            matches!(
+                err.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            ),
+            "{err}"
+        );
+        broker.resume();
+        assert_eq!(read_some(&mut stream), b"\x20\x02\x00\x00");
+    }
+
+    #[test]
+    #[should_panic(expected = "no WebSocket listener")]
+    fn ws_port_without_websockets_panics() {
+        Broker::start(BrokerConfig::new()).ws_port();
+    }
+
+    #[test]
+    fn websocket_listener_upgrades_to_mqtt() {
+        let broker = Broker::start(BrokerConfig::new().websockets(true));
+        assert_ne!(broker.ws_port(), broker.port());
+        let mut stream = TcpStream::connect(("127.0.0.1", broker.ws_port())).unwrap();
+        stream
+            .write_all(
+                b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n\
+                  Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+                  Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n",
+            )
+            .unwrap();
+        let reply = String::from_utf8_lossy(&read_some(&mut stream)).into_owned();
+        assert!(reply.starts_with("HTTP/1.1 101"), "{reply}");
+        // The accept key of RFC 6455's example nonce.
+        assert!(reply.contains("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), "{reply}");
+    }
+
+    #[test]
+    fn tls_listener_starts_with_a_certificate() {
+        // A throwaway self-signed certificate; the TLS handshake itself is
+        // tested by the adapters, which bring a TLS stack.
+        let dir = fresh_temp_dir();
+        let (cert, key) = (dir.join("server.pem"), dir.join("server.key"));
+        let status = Command::new("openssl")
+            .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
+            .args(["ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"])
+            .args(["-subj", "/CN=127.0.0.1", "-keyout"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .stderr(Stdio::null())
+            .status()
+            .expect("the TLS listener test needs `openssl` (apt-get install openssl)");
+        assert!(status.success());
+        let broker = Broker::start(
+            BrokerConfig::new().tls(crate::TlsConfig::new(&cert, &key).cafile(&cert)),
+        );
+        assert!(accepts(broker.tls_port()));
+        assert!(broker
+            .log()
+            .contains(&format!("port {}", broker.tls_port())));
+        drop(broker);
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn process_state_reads_our_own_process() {
+        let state = process_state(std::process::id()).expect("/proc is mounted");
+        assert!("RS".contains(state), "{state}");
+    }
+}
