@@ -89,6 +89,13 @@ impl AsRef<str> for MqttString {
     }
 }
 
+/// Hash, order and equality agree with `str`'s, so maps keyed by `MqttString` can be queried with `&str`.
+impl core::borrow::Borrow<str> for MqttString {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
 impl Hash for MqttString {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.as_str().hash(state);

@@ -1,0 +1,607 @@
+//! Outgoing messages and requests: the bounded queue, QoS 1/2 flows under the
+//! broker's Receive Maximum, topic aliasing, message expiry, SUBSCRIBE and
+//! UNSUBSCRIBE.
+
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::vec::Vec;
+use core::time::Duration;
+
+use super::alias::OutboundAlias;
+use super::event::{CommandError, Event, RequestError, RequestId};
+use super::store::{StoreUpdate, StoredPublish};
+use super::{Client, ConnectionState, PacketIds, TopicAliasPolicy};
+use crate::codec::{
+    MqttString, Packet, ProtocolVersion, PubAck, PubComp, PubRec, PubRel, Publish, QoS, ReasonCode,
+    Subscribe, Unsubscribe,
+};
+use crate::topic::{parse_shared, validate_topic_filter, validate_topic_name};
+
+use super::Instant;
+
+/// A publish accepted from the user and not yet finished.
+#[derive(Debug)]
+pub(crate) struct OutMessage {
+    pub(crate) id: RequestId,
+    pub(crate) publish: Publish,
+    /// When `publish`'s Message Expiry Interval was last brought up to date.
+    pub(crate) expiry_base: Instant,
+    /// Acceptance order, for resending in the original order.
+    pub(crate) seq: u64,
+}
+
+#[derive(Debug)]
+struct InFlight {
+    msg: OutMessage,
+    /// PUBREC arrived: only PUBREL remains.
+    released: bool,
+}
+
+/// The queue and the QoS 1/2 messages in flight.
+#[derive(Debug, Default)]
+pub(crate) struct Outgoing {
+    in_flight: BTreeMap<u16, InFlight>,
+    queue: VecDeque<OutMessage>,
+    seq: u64,
+    /// No queued message expires before this (a lower bound; may be stale-early).
+    next_expiry: Option<Instant>,
+}
+
+impl Outgoing {
+    pub(crate) fn in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    pub(crate) fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
+    pub(crate) fn next_expiry(&self) -> Option<Instant> {
+        self.next_expiry
+    }
+
+    fn enqueue(&mut self, id: RequestId, publish: Publish, now: Instant) {
+        self.seq += 1;
+        if let Some(secs) = publish.properties.message_expiry_interval {
+            let at = now + Duration::from_secs(u64::from(secs));
+            self.next_expiry = Some(self.next_expiry.map_or(at, |t| t.min(at)));
+        }
+        self.queue.push_back(OutMessage {
+            id,
+            publish,
+            expiry_base: now,
+            seq: self.seq,
+        });
+    }
+
+    /// In-flight messages in the order they were accepted.
+    fn in_flight_in_order(&self) -> Vec<u16> {
+        let mut ids: Vec<(u64, u16)> = self
+            .in_flight
+            .iter()
+            .map(|(pid, f)| (f.msg.seq, *pid))
+            .collect();
+        ids.sort_unstable();
+        ids.into_iter().map(|(_, pid)| pid).collect()
+    }
+
+    pub(crate) fn snapshot(&self) -> Vec<StoredPublish> {
+        let mut out: Vec<(u64, StoredPublish)> = self
+            .in_flight
+            .iter()
+            .map(|(pid, f)| {
+                (
+                    f.msg.seq,
+                    StoredPublish {
+                        id: f.msg.id,
+                        packet_id: Some(*pid),
+                        released: f.released,
+                        publish: f.msg.publish.clone(),
+                    },
+                )
+            })
+            .collect();
+        out.extend(
+            self.queue
+                .iter()
+                .filter(|m| m.publish.qos != QoS::AtMostOnce)
+                .map(|m| {
+                    (
+                        m.seq,
+                        StoredPublish {
+                            id: m.id,
+                            packet_id: None,
+                            released: false,
+                            publish: m.publish.clone(),
+                        },
+                    )
+                }),
+        );
+        out.sort_by_key(|(seq, _)| *seq);
+        out.into_iter().map(|(_, s)| s).collect()
+    }
+
+    /// Puts a stored message back: in flight if it had a packet identifier, else queued.
+    pub(crate) fn restore(&mut self, stored: StoredPublish, ids: &mut PacketIds) {
+        self.seq += 1;
+        let mut msg = OutMessage {
+            id: stored.id,
+            publish: stored.publish,
+            expiry_base: Instant::ZERO,
+            seq: self.seq,
+        };
+        match stored.packet_id {
+            Some(pid) if ids.mark(pid) => {
+                msg.publish.packet_id = pid;
+                self.in_flight.insert(
+                    pid,
+                    InFlight {
+                        msg,
+                        released: stored.released,
+                    },
+                );
+            }
+            _ => self.queue.push_back(msg),
+        }
+    }
+}
+
+/// A SUBSCRIBE or UNSUBSCRIBE waiting for its acknowledgment.
+#[derive(Debug)]
+pub(crate) enum PendingRequest {
+    /// `id` is `None` for a resubscribe the client made itself.
+    Subscribe {
+        id: Option<RequestId>,
+        packet: Subscribe,
+    },
+    Unsubscribe {
+        id: RequestId,
+        packet: Unsubscribe,
+    },
+}
+
+impl PendingRequest {
+    fn packet(&self) -> Packet {
+        match self {
+            PendingRequest::Subscribe { packet, .. } => Packet::Subscribe(packet.clone()),
+            PendingRequest::Unsubscribe { packet, .. } => Packet::Unsubscribe(packet.clone()),
+        }
+    }
+}
+
+fn result_of(
+    reason_code: ReasonCode,
+    reason_string: &Option<MqttString>,
+) -> Result<ReasonCode, RequestError> {
+    if reason_code.is_error() {
+        Err(RequestError::Rejected {
+            reason_code,
+            reason_string: reason_string.clone(),
+        })
+    } else {
+        Ok(reason_code)
+    }
+}
+
+impl Client {
+    /// Publishes a message and returns the request that [`Event::Published`] completes.
+    ///
+    /// `publish.topic`, `qos`, `retain`, `payload` and `properties` are used;
+    /// `dup` and `packet_id` are the client's to set, and so are Topic Aliases.
+    /// The message waits in the bounded queue while disconnected or while the
+    /// broker's Receive Maximum is reached.
+    pub fn publish(
+        &mut self,
+        now: Instant,
+        mut publish: Publish,
+    ) -> Result<RequestId, CommandError> {
+        validate_topic_name(&publish.topic)?;
+        if publish.properties.topic_alias.is_some() {
+            return Err(CommandError::TopicAliasManaged);
+        }
+        if publish.qos > self.server.maximum_qos {
+            return Err(CommandError::QoSNotSupported {
+                requested: publish.qos,
+                maximum: self.server.maximum_qos,
+            });
+        }
+        if publish.retain && !self.server.retain_available {
+            return Err(CommandError::RetainNotSupported);
+        }
+        publish.dup = false;
+        publish.packet_id = if publish.qos == QoS::AtMostOnce { 0 } else { 1 };
+        let size = publish.encoded_len(self.version)?;
+        self.check_size(size)?;
+        publish.packet_id = 0;
+        if self.outgoing.queued() >= self.options.max_queued_messages {
+            self.stats.dropped_queue_full += 1;
+            return Err(CommandError::QueueFull(self.options.max_queued_messages));
+        }
+        let id = self.next_request_id();
+        if publish.qos != QoS::AtMostOnce && self.options.report_store_updates {
+            self.store_updates.push_back(StoreUpdate::PublishQueued {
+                id,
+                publish: alloc::boxed::Box::new(publish.clone()),
+            });
+        }
+        self.outgoing.enqueue(id, publish, now);
+        self.flush_queue(now);
+        Ok(id)
+    }
+
+    fn check_size(&mut self, size: usize) -> Result<(), CommandError> {
+        match self.server.maximum_packet_size {
+            Some(max) if size > max as usize => {
+                self.stats.dropped_too_large += 1;
+                Err(CommandError::PacketTooLarge { size, max })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Sends queued messages while connected and the broker's Receive Maximum allows.
+    pub(crate) fn flush_queue(&mut self, now: Instant) {
+        while self.state == ConnectionState::Connected {
+            let Some(front) = self.outgoing.queue.front() else {
+                break;
+            };
+            let qos = front.publish.qos;
+            if qos != QoS::AtMostOnce
+                && self.outgoing.in_flight() >= usize::from(self.server.receive_maximum)
+            {
+                break;
+            }
+            let Some(mut msg) = self.outgoing.queue.pop_front() else {
+                break;
+            };
+            if !refresh_expiry(&mut msg, now) {
+                self.stats.dropped_expired += 1;
+                self.finish_publish(msg.id, qos, Err(RequestError::Expired));
+                continue;
+            }
+            if qos == QoS::AtMostOnce {
+                match self.transmit_publish(now, &mut msg.publish) {
+                    Ok(()) => self.tx_qos0.push(msg.id),
+                    Err(e) => self.finish_publish(msg.id, qos, Err(e)),
+                }
+                continue;
+            }
+            let Some(pid) = self.packet_ids.allocate() else {
+                self.outgoing.queue.push_front(msg);
+                break;
+            };
+            msg.publish.packet_id = pid;
+            match self.transmit_publish(now, &mut msg.publish) {
+                Ok(()) => {
+                    if self.options.report_store_updates {
+                        self.store_updates.push_back(StoreUpdate::PublishSent {
+                            id: msg.id,
+                            packet_id: pid,
+                        });
+                    }
+                    self.outgoing.in_flight.insert(
+                        pid,
+                        InFlight {
+                            msg,
+                            released: false,
+                        },
+                    );
+                }
+                Err(e) => {
+                    self.packet_ids.release(pid);
+                    self.finish_publish(msg.id, qos, Err(e));
+                }
+            }
+        }
+    }
+
+    /// Drops queued messages whose Message Expiry Interval has passed.
+    pub(crate) fn expire_queued(&mut self, now: Instant) {
+        if self.outgoing.next_expiry.is_none_or(|t| t > now) {
+            return;
+        }
+        let mut next: Option<Instant> = None;
+        let mut expired = Vec::new();
+        self.outgoing
+            .queue
+            .retain(|m| match m.publish.properties.message_expiry_interval {
+                Some(secs) => {
+                    let at = m.expiry_base + Duration::from_secs(u64::from(secs));
+                    if at <= now {
+                        expired.push((m.id, m.publish.qos));
+                        false
+                    } else {
+                        next = Some(next.map_or(at, |t| t.min(at)));
+                        true
+                    }
+                }
+                None => true,
+            });
+        self.outgoing.next_expiry = next;
+        for (id, qos) in expired {
+            self.stats.dropped_expired += 1;
+            self.finish_publish(id, qos, Err(RequestError::Expired));
+        }
+    }
+
+    /// Encodes a PUBLISH, applying a Topic Alias when allowed; leaves `publish` as it was.
+    fn transmit_publish(
+        &mut self,
+        now: Instant,
+        publish: &mut Publish,
+    ) -> Result<(), RequestError> {
+        let mut alias_allowed = self.version == ProtocolVersion::V5
+            && self.options.topic_alias_policy == TopicAliasPolicy::LeastRecentlyUsed;
+        if let Some(max) = self.server.maximum_packet_size {
+            let size = publish.encoded_len(self.version)?;
+            if size > max as usize {
+                self.stats.dropped_too_large += 1;
+                return Err(RequestError::PacketTooLarge { size, max });
+            }
+            // A new alias adds three bytes; never let it push the packet over the limit.
+            alias_allowed &= size + 3 <= max as usize;
+        }
+        let alias = if alias_allowed {
+            self.aliases_out.assign(&publish.topic)
+        } else {
+            None
+        };
+        let full_topic = match alias {
+            Some(OutboundAlias::Known(a)) => {
+                publish.properties.topic_alias = Some(a);
+                Some(core::mem::take(&mut publish.topic))
+            }
+            Some(OutboundAlias::New(a)) => {
+                publish.properties.topic_alias = Some(a);
+                None
+            }
+            None => None,
+        };
+        let result = publish.encode(self.version, &mut self.tx);
+        if let Some(topic) = full_topic {
+            publish.topic = topic;
+        }
+        publish.properties.topic_alias = None;
+        result?;
+        self.sent(now);
+        Ok(())
+    }
+
+    /// Reports a finished publish and forgets it in the store.
+    fn finish_publish(
+        &mut self,
+        id: RequestId,
+        qos: QoS,
+        result: Result<ReasonCode, RequestError>,
+    ) {
+        if qos != QoS::AtMostOnce && self.options.report_store_updates {
+            self.store_updates
+                .push_back(StoreUpdate::PublishCompleted { id });
+        }
+        self.events.push_back(Event::Published { id, result });
+    }
+
+    fn take_in_flight(&mut self, pid: u16) -> Option<InFlight> {
+        let f = self.outgoing.in_flight.remove(&pid)?;
+        self.packet_ids.release(pid);
+        Some(f)
+    }
+
+    pub(crate) fn handle_puback(&mut self, now: Instant, ack: PubAck) {
+        let matches = self
+            .outgoing
+            .in_flight
+            .get(&ack.packet_id)
+            .is_some_and(|f| f.msg.publish.qos == QoS::AtLeastOnce);
+        if let (true, Some(f)) = (matches, self.take_in_flight(ack.packet_id)) {
+            let result = result_of(ack.reason_code, &ack.properties.reason_string);
+            self.finish_publish(f.msg.id, QoS::AtLeastOnce, result);
+            self.flush_queue(now);
+        }
+    }
+
+    pub(crate) fn handle_pubrec(&mut self, now: Instant, rec: PubRec) {
+        let pid = rec.packet_id;
+        let state = self
+            .outgoing
+            .in_flight
+            .get(&pid)
+            .filter(|f| f.msg.publish.qos == QoS::ExactlyOnce)
+            .map(|f| f.released);
+        let reply = match state {
+            Some(false) if rec.reason_code.is_error() => {
+                if let Some(f) = self.take_in_flight(pid) {
+                    let result = result_of(rec.reason_code, &rec.properties.reason_string);
+                    self.finish_publish(f.msg.id, QoS::ExactlyOnce, result);
+                }
+                self.flush_queue(now);
+                return;
+            }
+            Some(released) => {
+                if !released {
+                    if let Some(f) = self.outgoing.in_flight.get_mut(&pid) {
+                        f.released = true;
+                        if self.options.report_store_updates {
+                            self.store_updates
+                                .push_back(StoreUpdate::PublishReleased { id: f.msg.id });
+                        }
+                    }
+                }
+                PubRel::new(pid)
+            }
+            // PUBREC for a packet identifier we do not have in flight (4.3.3).
+            None => PubRel {
+                reason_code: ReasonCode::PacketIdentifierNotFound,
+                ..PubRel::new(pid)
+            },
+        };
+        self.send_control(now, &Packet::PubRel(reply));
+    }
+
+    pub(crate) fn handle_pubcomp(&mut self, now: Instant, comp: PubComp) {
+        let released = self
+            .outgoing
+            .in_flight
+            .get(&comp.packet_id)
+            .is_some_and(|f| f.released);
+        if let (true, Some(f)) = (released, self.take_in_flight(comp.packet_id)) {
+            let result = result_of(comp.reason_code, &comp.properties.reason_string);
+            self.finish_publish(f.msg.id, QoS::ExactlyOnce, result);
+            self.flush_queue(now);
+        }
+    }
+
+    /// Encodes a packet the client built itself (acks, pings); these always encode.
+    pub(crate) fn send_control(&mut self, now: Instant, packet: &Packet) {
+        if self.send(now, packet).is_err() {
+            debug_assert!(
+                false,
+                "client-built {:?} failed to encode",
+                packet.packet_type()
+            );
+        }
+    }
+
+    /// After CONNACK: resend what the session allows, or requeue it when the broker has no session.
+    pub(crate) fn resume_outgoing(&mut self, now: Instant, session_present: bool) {
+        let order = self.outgoing.in_flight_in_order();
+        if session_present {
+            // MQTT-4.4.0-1: resend unacknowledged PUBLISH (DUP set) and PUBREL, original identifiers and order.
+            for pid in order {
+                let Some(f) = self.outgoing.in_flight.get_mut(&pid) else {
+                    continue;
+                };
+                if f.released {
+                    self.send_control(now, &Packet::PubRel(PubRel::new(pid)));
+                    continue;
+                }
+                let mut publish =
+                    core::mem::replace(&mut f.msg.publish, Publish::new("", bytes::Bytes::new()));
+                publish.dup = true;
+                let result = self.transmit_publish(now, &mut publish);
+                if let Some(f) = self.outgoing.in_flight.get_mut(&pid) {
+                    f.msg.publish = publish;
+                }
+                if let Err(e) = result {
+                    if let Some(f) = self.take_in_flight(pid) {
+                        self.finish_publish(f.msg.id, f.msg.publish.qos, Err(e));
+                    }
+                }
+            }
+        } else {
+            // The broker lost the session: what it acknowledged with PUBREC is
+            // done; everything else goes back to the head of the queue as new.
+            for pid in order.into_iter().rev() {
+                let Some(mut f) = self.take_in_flight(pid) else {
+                    continue;
+                };
+                if f.released {
+                    self.finish_publish(f.msg.id, QoS::ExactlyOnce, Ok(ReasonCode::Success));
+                } else {
+                    f.msg.publish.dup = false;
+                    f.msg.publish.packet_id = 0;
+                    self.outgoing.queue.push_front(f.msg);
+                }
+            }
+        }
+        let pending: Vec<u16> = self.requests.keys().copied().collect();
+        for pid in pending {
+            if let Some(packet) = self.requests.get(&pid).map(PendingRequest::packet) {
+                self.send_control(now, &packet);
+            }
+        }
+    }
+
+    /// Subscribes and returns the request that [`Event::Subscribed`] completes.
+    ///
+    /// Checks the filters and the broker's wildcard, shared subscription and
+    /// subscription identifier support first. Sent now when connected, else on connect.
+    pub fn subscribe(
+        &mut self,
+        now: Instant,
+        mut packet: Subscribe,
+    ) -> Result<RequestId, CommandError> {
+        if packet.subscriptions.is_empty() {
+            return Err(CommandError::NoTopicFilters);
+        }
+        for sub in &packet.subscriptions {
+            validate_topic_filter(&sub.filter)?;
+            let shared = matches!(parse_shared(&sub.filter), Ok(Some(_)));
+            if shared && !self.server.shared_subscription_available {
+                return Err(CommandError::SharedSubscriptionsNotSupported);
+            }
+            if sub.filter.contains(['+', '#']) && !self.server.wildcard_subscription_available {
+                return Err(CommandError::WildcardSubscriptionsNotSupported);
+            }
+        }
+        if !packet.properties.subscription_identifiers.is_empty()
+            && self.version == ProtocolVersion::V5
+            && !self.server.subscription_identifier_available
+        {
+            return Err(CommandError::SubscriptionIdentifiersNotSupported);
+        }
+        packet.packet_id = 1;
+        let size = packet.encoded_len(self.version)?;
+        self.check_size(size)?;
+        let pid = self
+            .packet_ids
+            .allocate()
+            .ok_or(CommandError::PacketIdentifiersExhausted)?;
+        packet.packet_id = pid;
+        let id = self.next_request_id();
+        self.queue_request(
+            now,
+            pid,
+            PendingRequest::Subscribe {
+                id: Some(id),
+                packet,
+            },
+        );
+        Ok(id)
+    }
+
+    /// Unsubscribes and returns the request that [`Event::Unsubscribed`] completes.
+    pub fn unsubscribe(
+        &mut self,
+        now: Instant,
+        mut packet: Unsubscribe,
+    ) -> Result<RequestId, CommandError> {
+        if packet.filters.is_empty() {
+            return Err(CommandError::NoTopicFilters);
+        }
+        for filter in &packet.filters {
+            validate_topic_filter(filter)?;
+        }
+        packet.packet_id = 1;
+        let size = packet.encoded_len(self.version)?;
+        self.check_size(size)?;
+        let pid = self
+            .packet_ids
+            .allocate()
+            .ok_or(CommandError::PacketIdentifiersExhausted)?;
+        packet.packet_id = pid;
+        let id = self.next_request_id();
+        self.queue_request(now, pid, PendingRequest::Unsubscribe { id, packet });
+        Ok(id)
+    }
+
+    pub(crate) fn queue_request(&mut self, now: Instant, pid: u16, request: PendingRequest) {
+        if self.state == ConnectionState::Connected {
+            self.send_control(now, &request.packet());
+        }
+        self.requests.insert(pid, request);
+    }
+}
+
+/// Brings the Message Expiry Interval up to date (3.3.2.3.3); false if it has passed.
+fn refresh_expiry(msg: &mut OutMessage, now: Instant) -> bool {
+    let Some(secs) = msg.publish.properties.message_expiry_interval else {
+        return true;
+    };
+    let elapsed = now.duration_since(msg.expiry_base).as_secs();
+    if elapsed >= u64::from(secs) {
+        return false;
+    }
+    msg.publish.properties.message_expiry_interval = Some(secs - elapsed as u32);
+    msg.expiry_base = msg.expiry_base + Duration::from_secs(elapsed);
+    true
+}

@@ -1,0 +1,1 @@
+//! Scenario tests: see tests/mod.rs.
