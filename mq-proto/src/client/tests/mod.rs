@@ -1,1 +1,7 @@
-//! Scenario tests: see tests/mod.rs.
+//! Scenario tests: "the broker sends these bytes at this time; the client
+//! must write these bytes and raise this event", byte-exact.
+
+mod harness;
+
+mod connection;
+mod flows;

@@ -1,0 +1,1 @@
+//! Message and request flow scenarios.
