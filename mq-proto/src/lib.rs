@@ -42,5 +42,6 @@ extern crate std;
 pub mod client;
 pub mod codec;
 pub mod topic;
+pub mod url;
 
 pub use codec::*;

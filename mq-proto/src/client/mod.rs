@@ -80,6 +80,7 @@ mod incoming;
 mod options;
 mod outgoing;
 mod packet_id;
+mod router;
 mod store;
 mod subscriptions;
 mod time;
@@ -95,6 +96,7 @@ pub use event::{
 };
 pub use options::{Options, ReceiveMaximumPolicy, TopicAliasPolicy};
 pub use packet_id::PacketIds;
+pub use router::{RouteId, Router};
 pub use store::{SessionSnapshot, StoreUpdate, StoredPublish};
 pub use subscriptions::{ActiveSubscription, Subscriptions};
 pub use time::Instant;
