@@ -113,7 +113,7 @@ pub enum DecodeError {
     /// A SUBSCRIBE, UNSUBSCRIBE, SUBACK or UNSUBACK without entries (MQTT-3.8.3-2, MQTT-3.10.3-2).
     #[error("{0} carries no topic filters or reason codes")]
     EmptyPayload(PacketType),
-    /// Subscription options with reserved bits set or Retain Handling 3.
+    /// Subscription options with reserved bits set, Retain Handling 3 or Maximum QoS 3.
     #[error("subscription options {0:#010b} are invalid")]
     InvalidSubscriptionOptions(u8),
     /// No Local set on a shared subscription (MQTT-3.8.3-4).
@@ -143,12 +143,18 @@ impl DecodeError {
         match self {
             PacketTooLarge { .. } => ReasonCode::PacketTooLarge,
             TopicAliasZero => ReasonCode::TopicAliasInvalid,
+            // Reserved bits are malformed (MQTT-3.8.3-5); Retain Handling 3 and
+            // Maximum QoS 3 are Protocol Errors (3.8.3.1).
+            InvalidSubscriptionOptions(options) if options & 0xC0 != 0 => {
+                ReasonCode::MalformedPacket
+            }
             DuplicateProperty(_)
             | InvalidPropertyValue { .. }
             | SubscriptionIdentifierZero
             | MissingTopicName
             | ZeroPacketIdentifier(_)
             | NoLocalOnSharedSubscription(_)
+            | EmptyPayload(_)
             | InvalidSubscriptionOptions(_) => ReasonCode::ProtocolError,
             UnsupportedProtocolLevel(_) | InvalidProtocolName(_) => {
                 ReasonCode::UnsupportedProtocolVersion

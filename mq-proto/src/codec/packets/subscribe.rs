@@ -63,7 +63,7 @@ impl SubscriptionOptions {
             return Err(DecodeError::InvalidSubscriptionOptions(b));
         }
         Ok(SubscriptionOptions {
-            qos: QoS::from_bits(b & 0x03).ok_or(DecodeError::InvalidQoS("subscription options"))?,
+            qos: QoS::from_bits(b & 0x03).ok_or(DecodeError::InvalidSubscriptionOptions(b))?,
             no_local: b & 0x04 != 0,
             retain_as_published: b & 0x08 != 0,
             retain_handling,
