@@ -86,4 +86,16 @@ impl Scenario {
         s.events();
         s
     }
+
+    /// Connects at 3.1.1 (CONNACK `20 02 00 00`: no session, accepted) and clears output.
+    pub fn connected_v311(mut options: Options) -> Self {
+        options.protocol_version = crate::codec::ProtocolVersion::V311;
+        let mut s = Scenario::new(options);
+        s.client.connect(s.now).expect("connect");
+        s.written();
+        s.broker_sends(&[0x20, 0x02, 0x00, 0x00]);
+        s.written();
+        s.events();
+        s
+    }
 }
