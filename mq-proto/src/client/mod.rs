@@ -341,6 +341,11 @@ impl Client {
         self.outgoing.queued()
     }
 
+    /// Whether [`Client::poll_transmit`] has bytes to hand out.
+    pub fn has_transmit(&self) -> bool {
+        !self.tx.is_empty()
+    }
+
     /// Bytes to write to the transport, in order; `None` when there are none.
     pub fn poll_transmit(&mut self) -> Option<Bytes> {
         if self.tx.is_empty() {

@@ -1,0 +1,38 @@
+//! The errors of the tokio client.
+
+use mq_proto::client::{CommandError, DisconnectReason, RequestError};
+use mq_proto::url::UrlError;
+use mq_proto::ReasonCode;
+
+/// Why an operation of the client failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The broker URL was not understood.
+    #[error("invalid broker URL: {0}")]
+    Url(#[from] UrlError),
+    /// The transport could not be opened or failed.
+    #[error("transport: {0}")]
+    Io(#[from] std::io::Error),
+    /// The URL needs a transport this build leaves out (a cargo feature).
+    #[error("{0} support is not enabled: turn on the `{1}` feature of mq-tokio")]
+    FeatureDisabled(&'static str, &'static str),
+    /// The first connection failed (refused, protocol error, timeout).
+    #[error("connection failed: {0:?}")]
+    Connect(DisconnectReason),
+    /// The client refused the command.
+    #[error(transparent)]
+    Command(#[from] CommandError),
+    /// The broker or the connection failed the request.
+    #[error(transparent)]
+    Request(#[from] RequestError),
+    /// The broker refused every topic filter of a subscribe.
+    #[error("subscription refused: {0:?}")]
+    SubscribeRefused(Vec<ReasonCode>),
+    /// The client has stopped (after `disconnect`, or a refusal not worth retrying).
+    #[error("the client is closed")]
+    Closed,
+    /// No answer in time.
+    #[error("timed out")]
+    Timeout,
+}
