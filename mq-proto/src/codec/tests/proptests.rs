@@ -142,11 +142,7 @@ fn opt<S: Strategy>(s: S) -> impl Strategy<Value = Option<S::Value>> {
 
 /// User Properties, with names drawn often from a tiny pool so that they repeat.
 fn user_properties() -> impl Strategy<Value = Vec<(MqttString, MqttString)>> {
-    let name = prop_oneof![
-        Just(MqttString::from("k")),
-        Just(MqttString::from("k")),
-        mqtt_string()
-    ];
+    let name = prop_oneof![2 => Just(MqttString::from("k")), 1 => mqtt_string()];
     prop::collection::vec((name, mqtt_string()), 0..4)
 }
 
@@ -697,5 +693,7 @@ proptest! {
 
 // ---------------------------------------------------------------- regressions
 
-/// Inputs found by the fuzzers in `fuzz/` (bytes inline), kept so the fixes stay fixed.
+/// Inputs that crashed the fuzz targets in `fuzz/`, bytes inline, kept so
+/// the fixes stay fixed (see `fuzz/README.md`). None so far: the `decode`
+/// and `roundtrip` targets ran clean.
 mod regressions {}
