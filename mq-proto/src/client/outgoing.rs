@@ -11,8 +11,8 @@ use super::event::{CommandError, Event, RequestError, RequestId};
 use super::store::{StoreUpdate, StoredPublish};
 use super::{Client, ConnectionState, PacketIds, TopicAliasPolicy};
 use crate::codec::{
-    MqttString, Packet, ProtocolVersion, PubAck, PubComp, PubRec, PubRel, Publish, QoS, ReasonCode,
-    Subscribe, Unsubscribe,
+    EncodeError, MqttString, Packet, PropertyContext, PropertyId, ProtocolVersion, PubAck, PubComp,
+    PubRec, PubRel, Publish, QoS, ReasonCode, Subscribe, Unsubscribe,
 };
 use crate::topic::{parse_shared, validate_topic_filter, validate_topic_name};
 
@@ -198,6 +198,13 @@ impl Client {
         if publish.properties.topic_alias.is_some() {
             return Err(CommandError::TopicAliasManaged);
         }
+        // MQTT-3.3.4-6: only the server sends Subscription Identifiers in PUBLISH.
+        if !publish.properties.subscription_identifiers.is_empty() {
+            return Err(CommandError::Encode(EncodeError::PropertyNotAllowed {
+                property: PropertyId::SubscriptionIdentifier,
+                context: PropertyContext::Publish,
+            }));
+        }
         if publish.qos > self.server.maximum_qos {
             return Err(CommandError::QoSNotSupported {
                 requested: publish.qos,
@@ -258,6 +265,16 @@ impl Client {
                 self.finish_publish(msg.id, qos, Err(RequestError::Expired));
                 continue;
             }
+            // Queued before this CONNACK's limits were known (MQTT-3.2.2-11, MQTT-3.2.2-14):
+            // fail it with the code the broker would have answered.
+            if let Some(reason_code) = self.refused_by_server(&msg.publish) {
+                let refused = RequestError::Rejected {
+                    reason_code,
+                    reason_string: None,
+                };
+                self.finish_publish(msg.id, qos, Err(refused));
+                continue;
+            }
             if qos == QoS::AtMostOnce {
                 match self.transmit_publish(now, &mut msg.publish) {
                     Ok(()) => self.tx_qos0.push(msg.id),
@@ -291,6 +308,17 @@ impl Client {
                     self.finish_publish(msg.id, qos, Err(e));
                 }
             }
+        }
+    }
+
+    /// The reason code for a publish the broker's Maximum QoS or Retain Available rules out.
+    fn refused_by_server(&self, publish: &Publish) -> Option<ReasonCode> {
+        if publish.qos > self.server.maximum_qos {
+            Some(ReasonCode::QoSNotSupported)
+        } else if publish.retain && !self.server.retain_available {
+            Some(ReasonCode::RetainNotSupported)
+        } else {
+            None
         }
     }
 
