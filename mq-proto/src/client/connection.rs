@@ -49,7 +49,7 @@ impl Client {
     fn build_connect(&mut self) -> Result<Connect, CommandError> {
         let o = &self.options;
         let mut c = Connect::new(self.version, o.client_id.clone());
-        c.clean_start = o.clean_start && !self.session_may_exist;
+        c.clean_start = self.clean_start();
         c.keep_alive = o.keep_alive;
         c.username = o.username.clone();
         c.password = o.password.clone();
@@ -68,7 +68,16 @@ impl Client {
             p.authentication_data = auth.initial_data()?;
             self.auth_exchanges = Some(0);
         }
+        self.auth_method = p.authentication_method.clone();
         Ok(c)
+    }
+
+    /// Clean Start (Clean Session on 3.1.1) for the CONNECT of this connection.
+    fn clean_start(&self) -> bool {
+        let o = &self.options;
+        // 3.1.1 MQTT-3.1.3-7: a zero-byte ClientId requires CleanSession 1.
+        let anonymous_v311 = self.version == ProtocolVersion::V311 && o.client_id.is_empty();
+        (o.clean_start && !self.session_may_exist) || anonymous_v311
     }
 
     /// Feeds bytes read from the transport.
@@ -99,10 +108,12 @@ impl Client {
 
     fn process_received(&mut self, now: Instant) {
         while self.state != ConnectionState::Disconnected {
-            // A 3.1.1-only broker answers a 5.0 CONNECT with a 3.1.1 CONNACK (remaining length 2).
+            // A 3.1.1-only broker refuses a 5.0 CONNECT with a 3.1.1 CONNACK (remaining
+            // length 2, non-zero return code). One that accepts is a malformed 5.0 CONNACK.
             let old_connack = self.state == ConnectionState::Connecting
                 && self.version == ProtocolVersion::V5
-                && self.rx.starts_with(&[0x20, 0x02]);
+                && self.rx.starts_with(&[0x20, 0x02])
+                && self.rx.get(3).is_some_and(|&code| code != 0);
             let decoded = if old_connack {
                 Decoder::new(ProtocolVersion::V311).decode(&mut self.rx)
             } else {
@@ -161,8 +172,7 @@ impl Client {
             }
             return;
         }
-        let clean_start = self.options.clean_start && !self.session_may_exist;
-        if clean_start && connack.session_present {
+        if self.clean_start() && connack.session_present {
             self.protocol_error(
                 now,
                 ReasonCode::ProtocolError,
@@ -293,7 +303,8 @@ impl Client {
         }
     }
 
-    /// Starts re-authentication (5.0 AUTH 0x19); [`Event::Reauthenticated`] reports success.
+    /// Starts re-authentication (5.0 AUTH 0x19) with the method the connection
+    /// authenticated with; [`Event::Reauthenticated`] reports success.
     pub fn reauthenticate(&mut self, now: Instant) -> Result<(), CommandError> {
         if self.version != ProtocolVersion::V5 {
             return Err(CommandError::NeedsV5("re-authentication"));
@@ -301,9 +312,12 @@ impl Client {
         if self.state != ConnectionState::Connected {
             return Err(CommandError::NotConnected);
         }
+        // MQTT-4.12.0-7, MQTT-4.12.1-1: only with the method this connection's CONNECT carried.
+        let connected_with = self.auth_method.as_deref();
         let auth = self
             .authenticator
             .as_mut()
+            .filter(|a| connected_with == Some(a.method()))
             .ok_or(CommandError::NoAuthenticator)?;
         let data = auth.initial_data()?;
         let method = Some(auth.method().into());

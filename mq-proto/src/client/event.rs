@@ -251,8 +251,9 @@ pub enum CommandError {
     /// The command needs MQTT 5.0.
     #[error("{0} needs MQTT 5.0")]
     NeedsV5(&'static str),
-    /// Re-authentication without an authenticator.
-    #[error("no authenticator is configured")]
+    /// Re-authentication without an authenticator for the Authentication
+    /// Method this connection's CONNECT carried (MQTT-4.12.0-7, MQTT-4.12.1-1).
+    #[error("no authenticator for the connection's authentication method")]
     NoAuthenticator,
     /// The authenticator failed to start.
     #[error(transparent)]

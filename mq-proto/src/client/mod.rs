@@ -201,6 +201,8 @@ pub struct Client {
     session_may_exist: bool,
     /// AUTH round trips in the current exchange; `None` when none is running.
     auth_exchanges: Option<u16>,
+    /// Authentication Method the current connection's CONNECT carried (5.0).
+    auth_method: Option<crate::codec::MqttString>,
 
     decoder: Decoder,
     rx: BytesMut,
@@ -260,6 +262,7 @@ impl Client {
             last_reason: None,
             session_may_exist: !options.clean_start,
             auth_exchanges: None,
+            auth_method: None,
             decoder,
             rx: BytesMut::new(),
             tx: BytesMut::new(),
