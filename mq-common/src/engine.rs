@@ -1,0 +1,414 @@
+//! The [`Engine`]: everything between the sans-IO core and user handles that
+//! is the same in every runtime. It owns the core, matches completions to the
+//! requests that wait for them, routes messages to subscribers (holding them,
+//! and asking the adapter to stop reading, while a subscriber is full), and
+//! applies the outgoing-queue policy. Channels are the adapter's, behind the
+//! small [`Channels`] traits.
+
+use std::collections::{HashMap, VecDeque};
+
+use mq_proto::client::{
+    Client as Core, ConnectionState, DisconnectReason, Event, Instant, RequestId, RouteId, Router,
+};
+use mq_proto::{Disconnect, Publish, QoS, ReasonCode, Subscribe, Unsubscribe};
+
+use crate::{ClientEvent, ConnectOptions, Error, Message, QueuePolicy};
+
+/// Sends one result back to whoever waits for it (a oneshot sender, a waiter).
+pub trait Reply<T>: Send + 'static {
+    /// Delivers the result; a waiter that has gone away is ignored.
+    fn send(self, result: Result<T, Error>);
+}
+
+/// Why a message could not be handed to a subscriber without waiting.
+#[derive(Debug)]
+pub enum TrySend {
+    /// The channel is full: try again when it has room.
+    Full(Message),
+    /// The receiver is gone.
+    Closed,
+}
+
+/// A subscriber's channel: bounded, never blocking the engine.
+pub trait Sink: Clone + Send + 'static {
+    /// Hands over `msg` if there is room.
+    fn try_send(&self, msg: Message) -> Result<(), TrySend>;
+    /// Whether both ends feed the same receiver (a message goes once per receiver).
+    fn same_channel(&self, other: &Self) -> bool;
+}
+
+/// The channel types of one adapter.
+pub trait Channels: 'static {
+    /// Where a completion goes.
+    type Reply<T: Send + 'static>: Reply<T>;
+    /// Where a subscription's messages go.
+    type Sink: Sink;
+    /// Tells users about the connection (a broadcast, a callback list...).
+    fn event(&self, event: ClientEvent);
+}
+
+/// A granted subscribe: the broker's codes and the routes feeding its sink.
+#[derive(Debug)]
+pub struct Subscribed {
+    /// One code per filter.
+    pub reason_codes: Vec<ReasonCode>,
+    /// The routes to drop when the subscription's receiver goes away.
+    pub routes: Vec<RouteId>,
+}
+
+/// What user handles ask of the driver.
+pub enum Command<C: Channels> {
+    /// Publish and reply on acknowledgment.
+    Publish {
+        /// The message.
+        publish: Publish,
+        /// Completion.
+        reply: C::Reply<ReasonCode>,
+    },
+    /// Subscribe, route matching messages to `sink`, reply on SUBACK.
+    Subscribe {
+        /// Filters, options and properties.
+        packet: Subscribe,
+        /// Where messages go.
+        sink: C::Sink,
+        /// Completion.
+        reply: C::Reply<Subscribed>,
+    },
+    /// Unsubscribe; the filters' routes end at once.
+    Unsubscribe {
+        /// Filters and properties.
+        packet: Unsubscribe,
+        /// Completion with the broker's codes.
+        reply: C::Reply<Vec<ReasonCode>>,
+    },
+    /// A subscription's receiver went away.
+    DropRoutes(Vec<RouteId>),
+    /// Where messages no subscription claims go.
+    DefaultRoute(C::Sink),
+    /// Re-authenticate (5.0).
+    Reauthenticate(C::Reply<()>),
+    /// Send DISCONNECT and stop.
+    Disconnect {
+        /// Reason code and properties.
+        disconnect: Disconnect,
+        /// Completion once stopped.
+        reply: C::Reply<()>,
+    },
+}
+
+enum Pending<C: Channels> {
+    Publish(C::Reply<ReasonCode>),
+    Subscribe {
+        reply: C::Reply<Subscribed>,
+        routes: Vec<RouteId>,
+    },
+    Unsubscribe(C::Reply<Vec<ReasonCode>>),
+}
+
+/// The runtime-agnostic part of a driver. See the [crate docs](crate) for the loop around it.
+pub struct Engine<C: Channels> {
+    core: Core,
+    channels: C,
+    queue_policy: QueuePolicy,
+    pending: HashMap<RequestId, Pending<C>>,
+    routes: Router<C::Sink>,
+    default_route: Option<C::Sink>,
+    deliveries: VecDeque<(C::Sink, Message)>,
+    parked: VecDeque<(Publish, C::Reply<ReasonCode>)>,
+    first_connect: Option<C::Reply<()>>,
+    reauth: Option<C::Reply<()>>,
+    disconnect_reply: Option<C::Reply<()>>,
+    stopping: bool,
+}
+
+impl<C: Channels> Engine<C> {
+    /// An engine for `options`; `first_connect` hears whether the first connection succeeded.
+    pub fn new(options: &ConnectOptions, channels: C, first_connect: C::Reply<()>) -> Self {
+        Engine {
+            core: Core::new(options.mqtt.clone()),
+            channels,
+            queue_policy: options.queue_policy,
+            pending: HashMap::new(),
+            routes: Router::default(),
+            default_route: None,
+            deliveries: VecDeque::new(),
+            parked: VecDeque::new(),
+            first_connect: Some(first_connect),
+            reauth: None,
+            disconnect_reply: None,
+            stopping: false,
+        }
+    }
+
+    /// The sans-IO core: feed it bytes and time, take its bytes out.
+    pub fn core(&self) -> &Core {
+        &self.core
+    }
+
+    /// The sans-IO core, mutably.
+    pub fn core_mut(&mut self) -> &mut Core {
+        &mut self.core
+    }
+
+    /// The adapter's channels.
+    pub fn channels(&self) -> &C {
+        &self.channels
+    }
+
+    /// Whether the user stopped the client, or the first connection failed.
+    pub fn is_stopping(&self) -> bool {
+        self.stopping
+    }
+
+    /// Whether a connection has ever been accepted.
+    pub fn ever_connected(&self) -> bool {
+        self.first_connect.is_none() && self.core.connack().is_some()
+    }
+
+    /// Whether the adapter may read from the transport: not while a subscriber is full.
+    pub fn can_read(&self) -> bool {
+        self.deliveries.is_empty()
+    }
+
+    /// Whether the adapter may take commands: not while publishes wait for queue room.
+    pub fn accepts_commands(&self) -> bool {
+        self.parked.is_empty()
+    }
+
+    /// The subscriber the oldest held message waits for; wait for room in it,
+    /// then call [`Engine::retry_deliveries`].
+    pub fn blocked_sink(&self) -> Option<&C::Sink> {
+        self.deliveries.front().map(|(sink, _)| sink)
+    }
+
+    /// Hands held messages over while their subscribers have room.
+    pub fn retry_deliveries(&mut self) {
+        while let Some((sink, msg)) = self.deliveries.pop_front() {
+            match sink.try_send(msg) {
+                Ok(()) | Err(TrySend::Closed) => {}
+                Err(TrySend::Full(msg)) => {
+                    self.deliveries.push_front((sink, msg));
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The transport could not be opened: fails the first connect, if that is what it was.
+    pub fn dial_failed(&mut self, error: Error) {
+        if let Some(first) = self.first_connect.take() {
+            first.send(Err(error));
+            self.stopping = true;
+        }
+    }
+
+    /// A command from a user handle, at `now`.
+    pub fn command(&mut self, now: Instant, cmd: Command<C>) {
+        match cmd {
+            Command::Publish { publish, reply } => self.publish(now, publish, reply),
+            Command::Subscribe {
+                packet,
+                sink,
+                reply,
+            } => {
+                let routes: Vec<RouteId> = packet
+                    .subscriptions
+                    .iter()
+                    .map(|s| self.routes.add(s.filter.clone(), sink.clone()))
+                    .collect();
+                match self.core.subscribe(now, packet) {
+                    Ok(id) => {
+                        self.pending
+                            .insert(id, Pending::Subscribe { reply, routes });
+                    }
+                    Err(e) => {
+                        routes.into_iter().for_each(|r| drop(self.routes.remove(r)));
+                        reply.send(Err(e.into()));
+                    }
+                }
+            }
+            Command::Unsubscribe { packet, reply } => {
+                let filters = packet.filters.clone();
+                match self.core.unsubscribe(now, packet) {
+                    Ok(id) => {
+                        filters.iter().for_each(|f| self.routes.remove_filter(f));
+                        self.pending.insert(id, Pending::Unsubscribe(reply));
+                    }
+                    Err(e) => reply.send(Err(e.into())),
+                }
+            }
+            Command::DropRoutes(ids) => ids.into_iter().for_each(|r| drop(self.routes.remove(r))),
+            Command::DefaultRoute(sink) => self.default_route = Some(sink),
+            Command::Reauthenticate(reply) => match self.core.reauthenticate(now) {
+                Ok(()) => self.reauth = Some(reply),
+                Err(e) => reply.send(Err(e.into())),
+            },
+            Command::Disconnect { disconnect, reply } => self.stop(now, disconnect, Some(reply)),
+        }
+    }
+
+    /// Every user handle is gone: disconnect normally.
+    pub fn handles_dropped(&mut self, now: Instant) {
+        self.stop(now, Disconnect::default(), None);
+    }
+
+    fn stop(&mut self, now: Instant, disconnect: Disconnect, reply: Option<C::Reply<()>>) {
+        self.stopping = true;
+        if let Err(e) = self.core.disconnect(now, disconnect) {
+            if let Some(reply) = reply {
+                reply.send(Err(e.into()));
+            }
+            return;
+        }
+        if let Some(earlier) = std::mem::replace(&mut self.disconnect_reply, reply) {
+            earlier.send(Ok(()));
+        }
+    }
+
+    fn publish(&mut self, now: Instant, publish: Publish, reply: C::Reply<ReasonCode>) {
+        if self.core.queued() >= self.core.options().max_queued_messages {
+            let wait = match self.queue_policy {
+                QueuePolicy::Wait => true,
+                QueuePolicy::DropQoS0 => publish.qos != QoS::AtMostOnce,
+                QueuePolicy::Error => false,
+            };
+            if wait {
+                self.parked.push_back((publish, reply));
+                return;
+            }
+        }
+        match self.core.publish(now, publish) {
+            Ok(id) => {
+                self.pending.insert(id, Pending::Publish(reply));
+            }
+            Err(e) => reply.send(Err(e.into())),
+        }
+    }
+
+    /// Hands the core's events to users and retries publishes waiting for queue room.
+    /// Call after every input to the core.
+    pub fn after_input(&mut self, now: Instant) {
+        loop {
+            while let Some(event) = self.core.poll_event() {
+                self.event(event);
+            }
+            let room = self.core.queued() < self.core.options().max_queued_messages;
+            match self.parked.pop_front() {
+                Some((publish, reply)) if room => self.publish(now, publish, reply),
+                Some(parked) => {
+                    self.parked.push_front(parked);
+                    break;
+                }
+                None => break,
+            }
+        }
+    }
+
+    /// The client has stopped for good: completes the disconnect request.
+    pub fn finish(&mut self) {
+        self.stopping = true;
+        if let Some(reply) = self.disconnect_reply.take() {
+            reply.send(Ok(()));
+        }
+    }
+
+    /// Whether the connection is over (the adapter closes the transport after writing what is left).
+    pub fn connection_ended(&self) -> bool {
+        self.core.state() == ConnectionState::Disconnected
+    }
+
+    fn event(&mut self, event: Event) {
+        match event {
+            Event::Connected { session_present } => {
+                if let Some(first) = self.first_connect.take() {
+                    first.send(Ok(()));
+                }
+                self.channels
+                    .event(ClientEvent::Connected { session_present });
+                if let Some(reference) = self
+                    .core
+                    .connack()
+                    .and_then(|c| c.properties.server_reference.clone())
+                {
+                    self.channels.event(ClientEvent::ServerRedirect(reference));
+                }
+            }
+            Event::Message(publish) => self.route(publish),
+            Event::Published { id, result } => {
+                if let Some(Pending::Publish(reply)) = self.pending.remove(&id) {
+                    reply.send(result.map_err(Error::from));
+                }
+            }
+            Event::Subscribed { id, result } => {
+                if let Some(Pending::Subscribe { reply, routes }) = self.pending.remove(&id) {
+                    let outcome = match result {
+                        Ok(codes) if codes.iter().all(|c| c.is_error()) => {
+                            Err(Error::SubscribeRefused(codes))
+                        }
+                        Ok(reason_codes) => Ok(Subscribed {
+                            reason_codes,
+                            routes: routes.clone(),
+                        }),
+                        Err(e) => Err(e.into()),
+                    };
+                    if outcome.is_err() {
+                        routes.iter().for_each(|r| drop(self.routes.remove(*r)));
+                    }
+                    reply.send(outcome);
+                }
+            }
+            Event::Unsubscribed { id, result } => {
+                if let Some(Pending::Unsubscribe(reply)) = self.pending.remove(&id) {
+                    reply.send(result.map_err(Error::from));
+                }
+            }
+            Event::Resubscribed(results) => self.channels.event(ClientEvent::Resubscribed(results)),
+            Event::Reauthenticated => {
+                if let Some(reply) = self.reauth.take() {
+                    reply.send(Ok(()));
+                }
+            }
+            Event::Disconnected(reason) => {
+                if let Some(reply) = self.reauth.take() {
+                    reply.send(Err(Error::Connect(reason.clone())));
+                }
+                if let DisconnectReason::Server(d) = &reason {
+                    if let Some(reference) = &d.properties.server_reference {
+                        self.channels
+                            .event(ClientEvent::ServerRedirect(reference.clone()));
+                    }
+                }
+                if reason != DisconnectReason::ProtocolFallback {
+                    if let Some(first) = self.first_connect.take() {
+                        first.send(Err(Error::Connect(reason.clone())));
+                        self.stopping = true;
+                    }
+                }
+                self.channels.event(ClientEvent::ConnectionLost(reason));
+            }
+        }
+    }
+
+    /// Sends a message to every subscription whose filter matches, once per channel,
+    /// or to the default route when none does.
+    fn route(&mut self, msg: Message) {
+        let mut targets: Vec<&C::Sink> = Vec::new();
+        for sink in self.routes.matching(&msg.topic) {
+            if !targets.iter().any(|s| s.same_channel(sink)) {
+                targets.push(sink);
+            }
+        }
+        if targets.is_empty() {
+            targets.extend(self.default_route.as_ref());
+        }
+        for sink in targets {
+            if !self.deliveries.is_empty() {
+                self.deliveries.push_back((sink.clone(), msg.clone()));
+                continue;
+            }
+            if let Err(TrySend::Full(msg)) = sink.try_send(msg.clone()) {
+                self.deliveries.push_back((sink.clone(), msg));
+            }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! The errors users of every adapter see.
+
+use mq_proto::client::{AuthError, CommandError, DisconnectReason, RequestError};
+use mq_proto::url::UrlError;
+use mq_proto::ReasonCode;
+
+/// Why an operation of the client failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The broker URL was not understood.
+    #[error("invalid broker URL: {0}")]
+    Url(#[from] UrlError),
+    /// The transport could not be opened or failed.
+    #[error("transport: {0}")]
+    Io(#[from] std::io::Error),
+    /// The URL needs a transport this build leaves out (a cargo feature).
+    #[error("{0} support is not enabled: turn on the `{1}` feature")]
+    FeatureDisabled(&'static str, &'static str),
+    /// TLS could not be set up or the handshake failed.
+    #[error("TLS: {0}")]
+    Tls(String),
+    /// The WebSocket upgrade was refused or failed.
+    #[error("WebSocket handshake failed: {0}")]
+    WebSocket(String),
+    /// The first connection failed (refused, protocol error, timeout).
+    #[error("connection failed: {0:?}")]
+    Connect(DisconnectReason),
+    /// The client refused the command.
+    #[error(transparent)]
+    Command(#[from] CommandError),
+    /// The broker or the connection failed the request.
+    #[error(transparent)]
+    Request(#[from] RequestError),
+    /// The broker refused every topic filter of a subscribe.
+    #[error("subscription refused: {0:?}")]
+    SubscribeRefused(Vec<ReasonCode>),
+    /// The authenticator failed.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// The client has stopped (after `disconnect`, or a refusal not worth retrying).
+    #[error("the client is closed")]
+    Closed,
+    /// No answer in time.
+    #[error("timed out")]
+    Timeout,
+}

@@ -1,0 +1,86 @@
+//! # mq-common
+//!
+//! What the `mq` adapters (tokio, smol / async-std, blocking) share and that is
+//! not protocol: the connection options beyond the core's, the error and
+//! event types users see, and the [`Engine`] — the bookkeeping between the
+//! sans-IO core and user handles (completions, message routing with
+//! backpressure, the outgoing-queue policy). An adapter adds only a transport,
+//! a timer, channels and a loop:
+//!
+//! ```text
+//! loop {
+//!     write engine.core_mut().poll_transmit()        // bytes out
+//!     engine.after_input()                           // replies, routed messages, events
+//!     wait for: bytes in      -> core.handle_bytes   (only while engine.can_read())
+//!               a command     -> engine.command      (only while engine.accepts_commands())
+//!               the deadline  -> core.handle_timeout (core.poll_timeout())
+//!               subscriber room -> engine.retry_deliveries()
+//! }
+//! ```
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod engine;
+mod error;
+mod options;
+mod snapshot;
+
+pub use engine::{Channels, Command, Engine, Reply, Sink, Subscribed, TrySend};
+pub use error::Error;
+pub use options::{ConnectOptions, QueuePolicy};
+pub use snapshot::Snapshot;
+
+use std::time::Duration;
+
+use mq_proto::client::DisconnectReason;
+use mq_proto::{MqttString, ReasonCode};
+
+/// A received message: topic (with any Topic Alias resolved), payload, QoS,
+/// flags and 5.0 properties.
+pub type Message = mq_proto::Publish;
+
+/// Something that happened to the connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClientEvent {
+    /// CONNACK accepted a connection.
+    Connected {
+        /// Whether the broker resumed the session.
+        session_present: bool,
+    },
+    /// The connection ended, and why.
+    ConnectionLost(DisconnectReason),
+    /// A reconnect attempt follows after `delay`.
+    Reconnecting {
+        /// The backoff delay.
+        delay: Duration,
+    },
+    /// Subscriptions made again after the broker lost the session, with its codes.
+    Resubscribed(Vec<(MqttString, ReasonCode)>),
+    /// The broker named another server (Server Reference in CONNACK or DISCONNECT).
+    ServerRedirect(MqttString),
+}
+
+/// A small xorshift generator for reconnect jitter, seeded from the clock and
+/// the process id: jitter only needs to differ between clients.
+#[derive(Clone, Debug)]
+pub struct Jitter(u64);
+
+impl Default for Jitter {
+    fn default() -> Self {
+        let time = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        Jitter((time ^ (u64::from(std::process::id()) << 32)) | 1)
+    }
+}
+
+impl Jitter {
+    /// The next random number.
+    pub fn next_u32(&mut self) -> u32 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 32) as u32
+    }
+}

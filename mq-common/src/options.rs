@@ -1,0 +1,58 @@
+//! What users set when connecting, beyond the protocol options of the core.
+
+use mq_proto::client::Options;
+
+/// What happens to a publish when the outgoing queue is full.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum QueuePolicy {
+    /// Wait for room: the publish stays pending until the queue drains.
+    #[default]
+    Wait,
+    /// Fail the publish with `CommandError::QueueFull`.
+    Error,
+    /// Fail QoS 0 messages at once; wait for room for the others.
+    DropQoS0,
+}
+
+/// Connection options shared by every adapter: the core's protocol [`Options`]
+/// plus reconnect and buffering settings.
+///
+/// ```
+/// use mq_common::ConnectOptions;
+/// let mut opts = ConnectOptions::new("sensor-1");
+/// opts.mqtt.keep_alive = 30;
+/// opts.auto_reconnect = true;
+/// ```
+#[derive(Clone, Debug)]
+pub struct ConnectOptions {
+    /// Protocol options: client id, credentials, keep alive, session, will, limits, backoff...
+    pub mqtt: Options,
+    /// Reconnect with backoff after the connection is lost. Default true.
+    pub auto_reconnect: bool,
+    /// Outgoing queue policy.
+    pub queue_policy: QueuePolicy,
+    /// Messages buffered per subscription before the client stops reading
+    /// from the broker (backpressure). Default 1024.
+    pub subscription_capacity: usize,
+    /// Commands buffered between client handles and the driver. Default 1024.
+    pub command_capacity: usize,
+}
+
+impl ConnectOptions {
+    /// Defaults with this client identifier.
+    pub fn new(client_id: impl Into<mq_proto::MqttString>) -> Self {
+        ConnectOptions {
+            mqtt: Options::new(client_id),
+            auto_reconnect: true,
+            queue_policy: QueuePolicy::default(),
+            subscription_capacity: 1024,
+            command_capacity: 1024,
+        }
+    }
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions::new("")
+    }
+}
