@@ -24,6 +24,10 @@ impl Client {
     /// every reconnect. Per-connection state (topic aliases, keep alive, the
     /// read buffer) starts afresh; the session goes on.
     pub fn connect(&mut self, now: Instant) -> Result<(), CommandError> {
+        if self.state != ConnectionState::Disconnected {
+            // MQTT-3.1.0-2: one CONNECT per network connection.
+            return Err(CommandError::AlreadyConnected);
+        }
         self.closed = false;
         if self.connects > 0 {
             self.stats.reconnects += 1;
@@ -236,9 +240,13 @@ impl Client {
             };
             let mut properties = Properties::default();
             if self.version == ProtocolVersion::V5 {
-                properties
-                    .subscription_identifiers
-                    .extend(sub.subscription_identifier);
+                // A broker that no longer takes Subscription Identifiers would
+                // disconnect us (0xA1) on every resubscribe: leave it out.
+                if self.server.subscription_identifier_available {
+                    properties
+                        .subscription_identifiers
+                        .extend(sub.subscription_identifier);
+                }
                 properties.user_properties = sub.user_properties;
             }
             let packet = Subscribe {

@@ -248,6 +248,9 @@ pub enum CommandError {
     /// The command needs a live connection.
     #[error("not connected")]
     NotConnected,
+    /// `connect` on a connection that has not ended.
+    #[error("a connection is already open or being opened")]
+    AlreadyConnected,
     /// The command needs MQTT 5.0.
     #[error("{0} needs MQTT 5.0")]
     NeedsV5(&'static str),

@@ -1789,3 +1789,34 @@ fn snapshot_and_restore_resume_in_flight_publishes_with_original_ids() {
     assert!(d > c);
     s.expect_written(&[0x32, 0x07, 0x00, 0x01, b'd', 0x00, 0x01, 0x00, b'4']);
 }
+
+/// A broker that stops taking Subscription Identifiers after losing the
+/// session gets the resubscribe without one, instead of closing with 0xA1 on
+/// every reconnect.
+#[test]
+fn resubscribe_leaves_out_the_identifier_when_the_broker_no_longer_takes_it() {
+    let mut s = Scenario::connected_v5(Options::new("c"));
+    subscribe(&mut s, rich_subscribe());
+    s.written();
+    s.broker_sends(&[0x90, 0x04, 0x00, 0x01, 0x00, 0x01]); // SUBACK 1: granted QoS 1
+    s.events();
+    drop_transport(&mut s);
+    // CONNACK: no session, Subscription Identifier Available 0.
+    reconnect(&mut s, &[0x20, 0x05, 0x00, 0x00, 0x02, 0x29, 0x00]);
+    s.expect_written(&[
+        0x82, 0x10, // SUBSCRIBE, remaining length 16
+        0x00, 0x02, // packet identifier 2
+        0x07, // property length 7: no Subscription Identifier
+        0x26, 0x00, 0x01, b'k', 0x00, 0x01, b'v', // User Property k=v
+        0x00, 0x03, b'a', b'/', b'+', // filter "a/+"
+        0x2D, // options as subscribed
+    ]);
+}
+
+/// MQTT-3.1.0-2: one CONNECT per network connection.
+#[test]
+fn connect_on_an_open_connection_is_refused() {
+    let mut s = Scenario::connected_v5(Options::new("c"));
+    assert_eq!(s.client.connect(s.now), Err(CommandError::AlreadyConnected));
+    s.expect_written(&[]);
+}
