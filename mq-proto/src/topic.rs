@@ -1,7 +1,7 @@
 //! Topic names, topic filters and shared subscriptions (section 4.7, 4.8.2):
 //! validation and matching.
 
-use crate::codec::LENGTH_PREFIXED_MAX;
+use crate::codec::{any_byte, LENGTH_PREFIXED_MAX};
 
 /// Why a topic name or topic filter is not valid.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -27,7 +27,7 @@ pub enum TopicError {
     InvalidSharedSubscription,
 }
 
-fn check_common(s: &str) -> Result<(), TopicError> {
+fn check_common(s: &[u8]) -> Result<(), TopicError> {
     if s.is_empty() {
         return Err(TopicError::Empty);
     }
@@ -35,6 +35,12 @@ fn check_common(s: &str) -> Result<(), TopicError> {
         return Err(TopicError::TooLong(s.len()));
     }
     Ok(())
+}
+
+/// Whether a byte needs a closer look in a topic name or filter: a wildcard or NUL.
+#[inline(always)]
+fn is_special(b: u8) -> bool {
+    (b == b'+') | (b == b'#') | (b == 0)
 }
 
 /// Checks a Topic Name (as in PUBLISH): non-empty, no wildcards, no U+0000.
@@ -45,13 +51,29 @@ fn check_common(s: &str) -> Result<(), TopicError> {
 /// assert_eq!(validate_topic_name("a/+"), Err(TopicError::WildcardInTopicName(2)));
 /// ```
 pub fn validate_topic_name(name: &str) -> Result<(), TopicError> {
+    check_topic_name(name.as_bytes())
+}
+
+/// [`validate_topic_name`] on the bytes of a string known to be UTF-8.
+#[inline]
+pub(crate) fn check_topic_name(name: &[u8]) -> Result<(), TopicError> {
     check_common(name)?;
-    check_name_chars(name.as_bytes())
+    check_name_chars(name)
 }
 
 /// The character checks of a topic name, shared by the decoder (which allows
 /// the empty name a Topic Alias stands for).
+#[inline]
 pub(crate) fn check_name_chars(bytes: &[u8]) -> Result<(), TopicError> {
+    if !any_byte(bytes, is_special) {
+        return Ok(());
+    }
+    name_char_error(bytes)
+}
+
+/// The first wildcard or NUL of a topic name, as an error.
+#[inline(never)]
+fn name_char_error(bytes: &[u8]) -> Result<(), TopicError> {
     for (i, b) in bytes.iter().enumerate() {
         match b {
             b'+' | b'#' => return Err(TopicError::WildcardInTopicName(i)),
@@ -72,13 +94,21 @@ pub(crate) fn check_name_chars(bytes: &[u8]) -> Result<(), TopicError> {
 /// assert!(validate_topic_filter("$share/group").is_err());
 /// ```
 pub fn validate_topic_filter(filter: &str) -> Result<(), TopicError> {
+    check_topic_filter(filter.as_bytes())
+}
+
+/// [`validate_topic_filter`] on the bytes of a string known to be UTF-8.
+pub(crate) fn check_topic_filter(filter: &[u8]) -> Result<(), TopicError> {
     check_common(filter)?;
-    let plain = match parse_shared(filter)? {
+    let plain = match parse_shared_bytes(filter)? {
         Some((_, inner)) => inner,
         None => filter,
     };
+    if !any_byte(plain, is_special) {
+        return Ok(());
+    }
     let offset = filter.len() - plain.len();
-    let bytes = plain.as_bytes();
+    let bytes = plain;
     for (i, b) in bytes.iter().enumerate() {
         let at_level_start = i == 0 || bytes[i - 1] == b'/';
         let at_level_end = i + 1 == bytes.len() || bytes[i + 1] == b'/';
@@ -94,6 +124,24 @@ pub fn validate_topic_filter(filter: &str) -> Result<(), TopicError> {
         }
     }
     Ok(())
+}
+
+/// A share name and the filter after it, as bytes.
+type SharedParts<'a> = Option<(&'a [u8], &'a [u8])>;
+
+/// [`parse_shared`] on bytes: the share name and the filter after it.
+pub(crate) fn parse_shared_bytes(filter: &[u8]) -> Result<SharedParts<'_>, TopicError> {
+    let Some(rest) = filter.strip_prefix(b"$share/") else {
+        return Ok(None);
+    };
+    let Some(slash) = rest.iter().position(|&b| b == b'/') else {
+        return Err(TopicError::InvalidSharedSubscription);
+    };
+    let (group, inner) = (&rest[..slash], &rest[slash + 1..]);
+    if group.is_empty() || group.iter().any(|&b| b == b'+' || b == b'#') || inner.is_empty() {
+        return Err(TopicError::InvalidSharedSubscription);
+    }
+    Ok(Some((group, inner)))
 }
 
 /// Splits `$share/{ShareName}/{filter}` into share name and filter.
@@ -150,6 +198,62 @@ pub fn matches(filter: &str, topic: &str) -> bool {
             (Some(fl), Some(tl)) if fl == tl => {}
             (None, None) => return true,
             _ => return false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    /// The byte-at-a-time checks the block scans stand in for.
+    fn slow_name(bytes: &[u8]) -> Result<(), TopicError> {
+        check_common(bytes)?;
+        name_char_error(bytes)
+    }
+
+    #[test]
+    fn name_and_filter_checks_find_every_position() {
+        for len in 1..70 {
+            let clean = vec![b'a'; len];
+            assert_eq!(check_topic_name(&clean), Ok(()));
+            assert_eq!(check_topic_filter(&clean), Ok(()));
+            for at in 0..len {
+                for special in [b'+', b'#', 0] {
+                    let mut v = clean.clone();
+                    v[at] = special;
+                    let expected = if special == 0 {
+                        TopicError::NullCharacter
+                    } else {
+                        TopicError::WildcardInTopicName(at)
+                    };
+                    assert_eq!(check_topic_name(&v), Err(expected), "{v:?}");
+                    assert_eq!(check_topic_name(&v), slow_name(&v));
+                    // In a filter, only a lone one-character level is allowed.
+                    let lone = len == 1 && special != 0;
+                    assert_eq!(check_topic_filter(&v).is_ok(), lone, "{v:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn shared_parsing_on_bytes_matches_str() {
+        let cases = [
+            "$share/g/a/b",
+            "$share/g",
+            "$share//a",
+            "$share/g+/a",
+            "$share/g/",
+            "$share/",
+            "a/b",
+            "$sharex/g/a",
+        ];
+        for f in cases {
+            let on_str = parse_shared(f).map(|o| o.map(|(g, i)| (g.as_bytes(), i.as_bytes())));
+            assert_eq!(parse_shared_bytes(f.as_bytes()), on_str, "{f}");
+            assert_eq!(validate_topic_filter(f), check_topic_filter(f.as_bytes()));
         }
     }
 }

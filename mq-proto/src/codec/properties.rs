@@ -9,7 +9,7 @@ use bytes::Bytes;
 use super::error::{DecodeError, EncodeError};
 use super::string::MqttString;
 use super::types::QoS;
-use super::wire::{Counter, Reader, Sink, VARIABLE_BYTE_INTEGER_MAX};
+use super::wire::{Reader, Sink, VARIABLE_BYTE_INTEGER_MAX};
 
 /// Where a property set sits: a packet type, or the Will Properties of CONNECT.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -102,9 +102,10 @@ macro_rules! property_ids {
             }
 
             /// Whether a property set in `context` may carry this property.
+            #[inline]
             pub const fn is_allowed_in(self, context: PropertyContext) -> bool {
                 let allowed = match self {
-                    $(PropertyId::$name => mask(&[$(PropertyContext::$ctx),*]),)*
+                    $(PropertyId::$name => const { mask(&[$(PropertyContext::$ctx),*]) },)*
                 };
                 allowed & context.bit() != 0
             }
@@ -262,7 +263,65 @@ fn nonzero_u16(r: &mut Reader<'_>, id: PropertyId) -> Result<u16, DecodeError> {
 impl Properties {
     /// Whether no property is set.
     pub fn is_empty(&self) -> bool {
-        *self == Properties::default()
+        // Field by field, not `== Properties::default()`: no default to build,
+        // and the first set field ends it. Destructured so a new field cannot
+        // be forgotten here.
+        let Properties {
+            payload_format_indicator,
+            message_expiry_interval,
+            content_type,
+            response_topic,
+            correlation_data,
+            subscription_identifiers,
+            session_expiry_interval,
+            assigned_client_identifier,
+            server_keep_alive,
+            authentication_method,
+            authentication_data,
+            request_problem_information,
+            will_delay_interval,
+            request_response_information,
+            response_information,
+            server_reference,
+            reason_string,
+            receive_maximum,
+            topic_alias_maximum,
+            topic_alias,
+            maximum_qos,
+            retain_available,
+            user_properties,
+            maximum_packet_size,
+            wildcard_subscription_available,
+            subscription_identifier_available,
+            shared_subscription_available,
+        } = self;
+        payload_format_indicator.is_none()
+            && message_expiry_interval.is_none()
+            && content_type.is_none()
+            && response_topic.is_none()
+            && correlation_data.is_none()
+            && subscription_identifiers.is_empty()
+            && session_expiry_interval.is_none()
+            && assigned_client_identifier.is_none()
+            && server_keep_alive.is_none()
+            && authentication_method.is_none()
+            && authentication_data.is_none()
+            && request_problem_information.is_none()
+            && will_delay_interval.is_none()
+            && request_response_information.is_none()
+            && response_information.is_none()
+            && server_reference.is_none()
+            && reason_string.is_none()
+            && receive_maximum.is_none()
+            && topic_alias_maximum.is_none()
+            && topic_alias.is_none()
+            && maximum_qos.is_none()
+            && retain_available.is_none()
+            && user_properties.is_empty()
+            && maximum_packet_size.is_none()
+            && wildcard_subscription_available.is_none()
+            && subscription_identifier_available.is_none()
+            && shared_subscription_available.is_none()
     }
 
     /// Reads a Property Length and the properties after it.
@@ -304,7 +363,7 @@ impl Properties {
                 ContentType => set_once(&mut p.content_type, id, r.string(name)?)?,
                 ResponseTopic => {
                     let topic = r.string(name)?;
-                    crate::topic::validate_topic_name(&topic)
+                    crate::topic::check_topic_name(topic.bytes())
                         .map_err(DecodeError::InvalidTopicName)?;
                     set_once(&mut p.response_topic, id, topic)?
                 }
@@ -400,6 +459,11 @@ impl Properties {
     }
 
     /// Writes the Property Length and the properties.
+    ///
+    /// The measuring pass ([`Counter`](super::wire::Counter)) validates and
+    /// measures the fields in one go and records the length; the writing pass
+    /// replays that length instead of measuring again.
+    #[inline]
     pub(crate) fn encode<S: Sink>(
         &self,
         context: PropertyContext,
@@ -409,16 +473,11 @@ impl Properties {
             s.put_u8(0);
             return Ok(());
         }
-        let mut len = Counter::<false>(0);
-        self.encode_fields(context, &mut len)?;
-        if len.0 > VARIABLE_BYTE_INTEGER_MAX as usize {
-            return Err(EncodeError::PacketTooLarge(len.0));
-        }
-        s.put_variable_byte_integer(len.0 as u32);
-        self.encode_fields(context, s)
+        s.put_properties(self, context)
     }
 
-    fn encode_fields<S: Sink>(
+    /// The properties without their length; validates when `S::CHECKS`.
+    pub(crate) fn encode_fields<S: Sink>(
         &self,
         context: PropertyContext,
         s: &mut S,
@@ -448,14 +507,15 @@ impl Properties {
         }
         if let Some(v) = &self.content_type {
             field(ContentType, s)?;
-            s.put_str(v, ContentType.name())?;
+            s.put_str(v.bytes(), ContentType.name())?;
         }
         if let Some(v) = &self.response_topic {
             field(ResponseTopic, s)?;
             if S::CHECKS {
-                crate::topic::validate_topic_name(v).map_err(EncodeError::InvalidTopicName)?;
+                // Also checks the length and U+0000 that `put_str` would.
+                crate::topic::check_topic_name(v.bytes()).map_err(EncodeError::InvalidTopicName)?;
             }
-            s.put_str(v, ResponseTopic.name())?;
+            s.put_prefixed(v.bytes());
         }
         if let Some(v) = &self.correlation_data {
             field(CorrelationData, s)?;
@@ -483,7 +543,7 @@ impl Properties {
         }
         if let Some(v) = &self.assigned_client_identifier {
             field(AssignedClientIdentifier, s)?;
-            s.put_str(v, AssignedClientIdentifier.name())?;
+            s.put_str(v.bytes(), AssignedClientIdentifier.name())?;
         }
         if let Some(v) = self.server_keep_alive {
             field(ServerKeepAlive, s)?;
@@ -491,7 +551,7 @@ impl Properties {
         }
         if let Some(v) = &self.authentication_method {
             field(AuthenticationMethod, s)?;
-            s.put_str(v, AuthenticationMethod.name())?;
+            s.put_str(v.bytes(), AuthenticationMethod.name())?;
         }
         if let Some(v) = &self.authentication_data {
             field(AuthenticationData, s)?;
@@ -511,15 +571,15 @@ impl Properties {
         }
         if let Some(v) = &self.response_information {
             field(ResponseInformation, s)?;
-            s.put_str(v, ResponseInformation.name())?;
+            s.put_str(v.bytes(), ResponseInformation.name())?;
         }
         if let Some(v) = &self.server_reference {
             field(ServerReference, s)?;
-            s.put_str(v, ServerReference.name())?;
+            s.put_str(v.bytes(), ServerReference.name())?;
         }
         if let Some(v) = &self.reason_string {
             field(ReasonString, s)?;
-            s.put_str(v, ReasonString.name())?;
+            s.put_str(v.bytes(), ReasonString.name())?;
         }
         if let Some(v) = self.receive_maximum {
             field(ReceiveMaximum, s)?;
@@ -552,8 +612,8 @@ impl Properties {
         }
         for (k, v) in &self.user_properties {
             field(UserProperty, s)?;
-            s.put_str(k, UserProperty.name())?;
-            s.put_str(v, UserProperty.name())?;
+            s.put_str(k.bytes(), UserProperty.name())?;
+            s.put_str(v.bytes(), UserProperty.name())?;
         }
         if let Some(v) = self.maximum_packet_size {
             field(MaximumPacketSize, s)?;

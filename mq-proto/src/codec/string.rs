@@ -9,6 +9,37 @@ use core::ops::Deref;
 use bytes::Bytes;
 
 use super::error::DecodeError;
+use super::wire::any_byte;
+
+/// Whether a byte is outside printable-or-control ASCII without NUL, i.e. 0 or
+/// 0x80 and above: a string with none of these is valid UTF-8 without U+0000.
+#[inline(always)]
+pub(crate) fn not_plain_ascii(b: u8) -> bool {
+    b.wrapping_sub(1) >= 0x7f
+}
+
+/// The checks of a UTF-8 Encoded String read from the wire: well-formed
+/// UTF-8 without U+0000. One branch-free pass settles the common all-ASCII
+/// case; anything else takes the full check.
+#[inline]
+pub(crate) fn check_wire(bytes: &[u8], field: &'static str) -> Result<(), DecodeError> {
+    if !any_byte(bytes, not_plain_ascii) {
+        return Ok(());
+    }
+    check_wire_slow(bytes, field)
+}
+
+/// [`check_wire`] for strings that are not all ASCII, or hold U+0000.
+#[inline(never)]
+pub(crate) fn check_wire_slow(bytes: &[u8], field: &'static str) -> Result<(), DecodeError> {
+    if core::str::from_utf8(bytes).is_err() {
+        return Err(DecodeError::InvalidUtf8(field));
+    }
+    if bytes.contains(&0) {
+        return Err(DecodeError::NullCharacter(field));
+    }
+    Ok(())
+}
 
 /// A UTF-8 Encoded String (specification 1.5.4) backed by [`Bytes`].
 ///
@@ -37,14 +68,17 @@ impl MqttString {
     }
 
     /// Checks `bytes` as a UTF-8 Encoded String read from the wire.
+    #[inline]
     pub(crate) fn from_wire(bytes: Bytes, field: &'static str) -> Result<Self, DecodeError> {
-        if core::str::from_utf8(&bytes).is_err() {
-            return Err(DecodeError::InvalidUtf8(field));
-        }
-        if bytes.contains(&0) {
-            return Err(DecodeError::NullCharacter(field));
-        }
+        check_wire(&bytes, field)?;
         Ok(MqttString(bytes))
+    }
+
+    /// The bytes, for the codec: no UTF-8 check (unlike [`Self::as_str`]),
+    /// as every constructor guarantees UTF-8.
+    #[inline]
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.0
     }
 
     /// Takes `bytes` if they are well-formed UTF-8 without U+0000.
@@ -97,8 +131,12 @@ impl core::borrow::Borrow<str> for MqttString {
 }
 
 impl Hash for MqttString {
+    /// Hashes exactly as the `str` does (`Hasher::write_str`: the bytes, then
+    /// `0xFF`), without checking the UTF-8 again.
+    #[inline]
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.as_str().hash(state);
+        state.write(&self.0);
+        state.write_u8(0xff);
     }
 }
 

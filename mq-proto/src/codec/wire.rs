@@ -6,6 +6,7 @@
 use bytes::{BufMut, Bytes};
 
 use super::error::{DecodeError, EncodeError};
+use super::properties::{Properties, PropertyContext};
 use super::string::MqttString;
 
 /// Largest value a Variable Byte Integer can hold (section 1.5.5).
@@ -154,6 +155,69 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Whether any byte of `bytes` satisfies `hit`.
+///
+/// Branch-free inside each 16-byte block, so the compiler turns a block into a
+/// few vector compares and one test; the last block overlaps the one before
+/// rather than falling back to a byte loop. `hit` must be a pure test of one
+/// byte: bytes of the overlap are tested twice.
+#[inline(always)]
+pub(crate) fn any_byte(bytes: &[u8], hit: impl Fn(u8) -> bool) -> bool {
+    const BLOCK: usize = 16;
+    let block_hits = |block: &[u8; BLOCK]| block.iter().fold(false, |acc, &b| acc | hit(b));
+    if bytes.len() < BLOCK {
+        return bytes.iter().fold(false, |acc, &b| acc | hit(b));
+    }
+    let mut blocks = bytes.chunks_exact(BLOCK);
+    for block in &mut blocks {
+        if block_hits(block.try_into().unwrap_or(&[0; BLOCK])) {
+            return true;
+        }
+    }
+    if blocks.remainder().is_empty() {
+        return false;
+    }
+    let tail = &bytes[bytes.len() - BLOCK..];
+    block_hits(tail.try_into().unwrap_or(&[0; BLOCK]))
+}
+
+/// Whether `bytes` contains U+0000 (the byte 0 in UTF-8).
+#[inline]
+pub(crate) fn contains_nul(bytes: &[u8]) -> bool {
+    any_byte(bytes, |b| b == 0)
+}
+
+/// Lengths of the property blocks of one packet, in the order they are
+/// encoded: the measuring pass records them, the writing pass replays them,
+/// so each block is measured once per encode.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct PropertyLens {
+    lens: [u32; 2],
+    recorded: usize,
+    replayed: usize,
+}
+
+impl PropertyLens {
+    fn record(&mut self, len: u32) {
+        if let Some(slot) = self.lens.get_mut(self.recorded) {
+            *slot = len;
+        }
+        self.recorded += 1;
+    }
+
+    /// The next recorded length; `None` past the last one kept (more blocks
+    /// than slots: the writer measures those itself).
+    fn replay(&mut self) -> Option<u32> {
+        let i = self.replayed;
+        self.replayed += 1;
+        if i < self.recorded {
+            self.lens.get(i).copied()
+        } else {
+            None
+        }
+    }
+}
+
 /// Where encoded bytes go: a [`Counter`] measures, a [`Writer`] writes.
 ///
 /// Each packet describes its bytes once, through a `Sink`; measuring first
@@ -180,17 +244,28 @@ pub(crate) trait Sink {
         }
     }
 
-    /// A UTF-8 Encoded String; checked for length and U+0000 when `CHECKS`.
-    fn put_str(&mut self, s: &str, field: &'static str) -> Result<(), EncodeError> {
+    /// A UTF-8 Encoded String given as its bytes (the bytes of a `str` or of
+    /// an [`MqttString`], so UTF-8 is known); checked for length and U+0000
+    /// when `CHECKS`.
+    #[inline]
+    fn put_str(&mut self, s: &[u8], field: &'static str) -> Result<(), EncodeError> {
         if Self::CHECKS {
             check_string(s, field)?;
         }
-        self.put_u16(s.len() as u16);
-        self.put_slice(s.as_bytes());
+        self.put_prefixed(s);
         Ok(())
     }
 
+    /// A two-byte length and `b`, unchecked: the caller has validated `b`
+    /// (and its length) already.
+    #[inline]
+    fn put_prefixed(&mut self, b: &[u8]) {
+        self.put_u16(b.len() as u16);
+        self.put_slice(b);
+    }
+
     /// Binary Data; checked for length when `CHECKS`.
+    #[inline]
     fn put_binary(&mut self, b: &[u8], field: &'static str) -> Result<(), EncodeError> {
         if Self::CHECKS && b.len() > LENGTH_PREFIXED_MAX {
             return Err(EncodeError::TooLong {
@@ -198,63 +273,200 @@ pub(crate) trait Sink {
                 len: b.len(),
             });
         }
-        self.put_u16(b.len() as u16);
-        self.put_slice(b);
+        self.put_prefixed(b);
         Ok(())
     }
+
+    /// A non-empty property block: Property Length, then the properties.
+    fn put_properties(
+        &mut self,
+        p: &Properties,
+        context: PropertyContext,
+    ) -> Result<(), EncodeError>;
 }
 
 /// Checks what a UTF-8 Encoded String must satisfy beyond being a `str`.
-pub(crate) fn check_string(s: &str, field: &'static str) -> Result<(), EncodeError> {
+#[inline]
+pub(crate) fn check_string(s: &[u8], field: &'static str) -> Result<(), EncodeError> {
     if s.len() > LENGTH_PREFIXED_MAX {
         return Err(EncodeError::TooLong {
             field,
             len: s.len(),
         });
     }
-    if s.as_bytes().contains(&0) {
+    if contains_nul(s) {
         return Err(EncodeError::NullCharacter(field));
     }
     Ok(())
 }
 
+/// Measures the property fields of `p`, validating them when `CHECKS`.
+fn property_fields_len<const CHECKS: bool>(
+    p: &Properties,
+    context: PropertyContext,
+) -> Result<u32, EncodeError> {
+    let mut c = Counter::<CHECKS>::new();
+    p.encode_fields(context, &mut c)?;
+    if c.len > VARIABLE_BYTE_INTEGER_MAX as usize {
+        return Err(EncodeError::PacketTooLarge(c.len));
+    }
+    Ok(c.len as u32)
+}
+
 /// Measures encoded length; `CHECKS` says whether it validates on the way.
-pub(crate) struct Counter<const CHECKS: bool>(pub(crate) usize);
+pub(crate) struct Counter<const CHECKS: bool> {
+    /// Bytes counted so far.
+    pub(crate) len: usize,
+    /// Lengths of the property blocks met, for the writing pass.
+    pub(crate) properties: PropertyLens,
+}
+
+impl<const C: bool> Counter<C> {
+    pub(crate) fn new() -> Self {
+        Counter {
+            len: 0,
+            properties: PropertyLens::default(),
+        }
+    }
+}
 
 impl<const C: bool> Sink for Counter<C> {
     const CHECKS: bool = C;
+    #[inline]
     fn put_u8(&mut self, _: u8) {
-        self.0 += 1;
+        self.len += 1;
     }
+    #[inline]
     fn put_u16(&mut self, _: u16) {
-        self.0 += 2;
+        self.len += 2;
     }
+    #[inline]
     fn put_u32(&mut self, _: u32) {
-        self.0 += 4;
+        self.len += 4;
     }
+    #[inline]
     fn put_slice(&mut self, v: &[u8]) {
-        self.0 += v.len();
+        self.len += v.len();
     }
+    #[inline]
     fn put_variable_byte_integer(&mut self, v: u32) {
-        self.0 += variable_byte_integer_len(v);
+        self.len += variable_byte_integer_len(v);
+    }
+    fn put_properties(
+        &mut self,
+        p: &Properties,
+        context: PropertyContext,
+    ) -> Result<(), EncodeError> {
+        // One pass both validates (when `C`) and measures the fields.
+        let len = property_fields_len::<C>(p, context)?;
+        self.properties.record(len);
+        self.put_variable_byte_integer(len);
+        self.len += len as usize;
+        Ok(())
     }
 }
 
 /// Writes into any [`BufMut`], without checks (a [`Counter`] pass ran first).
-pub(crate) struct Writer<'a, B: BufMut>(pub(crate) &'a mut B);
+pub(crate) struct Writer<'a, B: BufMut> {
+    buf: &'a mut B,
+    /// Property block lengths recorded by the measuring pass.
+    properties: PropertyLens,
+}
+
+impl<'a, B: BufMut> Writer<'a, B> {
+    /// A writer replaying the property lengths `measured` recorded.
+    pub(crate) fn new<const C: bool>(buf: &'a mut B, measured: &Counter<C>) -> Self {
+        Writer {
+            buf,
+            properties: measured.properties,
+        }
+    }
+}
 
 impl<B: BufMut> Sink for Writer<'_, B> {
     const CHECKS: bool = false;
+    #[inline]
     fn put_u8(&mut self, v: u8) {
-        self.0.put_u8(v);
+        self.buf.put_u8(v);
     }
+    #[inline]
     fn put_u16(&mut self, v: u16) {
-        self.0.put_u16(v);
+        self.buf.put_u16(v);
     }
+    #[inline]
     fn put_u32(&mut self, v: u32) {
-        self.0.put_u32(v);
+        self.buf.put_u32(v);
     }
+    #[inline]
     fn put_slice(&mut self, v: &[u8]) {
-        self.0.put_slice(v);
+        self.buf.put_slice(v);
+    }
+    fn put_properties(
+        &mut self,
+        p: &Properties,
+        context: PropertyContext,
+    ) -> Result<(), EncodeError> {
+        let len = match self.properties.replay() {
+            Some(len) => len,
+            None => property_fields_len::<false>(p, context)?,
+        };
+        self.put_variable_byte_integer(len);
+        p.encode_fields(context, self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::string::check_wire;
+    use alloc::vec;
+
+    /// Every length around the 16-byte blocks, a hit at every position: the
+    /// block loop, the overlapping tail and the short-slice loop all see it.
+    #[test]
+    fn any_byte_finds_a_hit_anywhere() {
+        for len in 0..80 {
+            let clean = vec![b'a'; len];
+            assert!(!any_byte(&clean, |b| b == 0), "len {len}");
+            assert!(!contains_nul(&clean));
+            for at in 0..len {
+                let mut v = clean.clone();
+                v[at] = 0;
+                assert!(contains_nul(&v), "len {len}, NUL at {at}");
+                v[at] = 0xC3;
+                assert!(any_byte(&v, |b| b >= 0x80), "len {len}, 0xC3 at {at}");
+            }
+        }
+    }
+
+    /// The one-pass check of a decoded string agrees with `from_utf8` plus a
+    /// NUL search, for ASCII, multi-byte UTF-8, broken UTF-8 and NUL anywhere.
+    #[test]
+    fn wire_string_check_agrees_with_the_slow_one() {
+        let slow = |b: &[u8]| -> Result<(), DecodeError> {
+            if core::str::from_utf8(b).is_err() {
+                return Err(DecodeError::InvalidUtf8("s"));
+            }
+            if b.contains(&0) {
+                return Err(DecodeError::NullCharacter("s"));
+            }
+            Ok(())
+        };
+        for len in 0..40 {
+            let clean = vec![b'x'; len];
+            assert_eq!(check_wire(&clean, "s"), Ok(()));
+            for at in 0..len {
+                for byte in [0, 0x7f, 0x80, 0xff] {
+                    let mut v = clean.clone();
+                    v[at] = byte;
+                    assert_eq!(check_wire(&v, "s"), slow(&v), "len {len}, {v:?}");
+                }
+                let mut v = clean.clone();
+                v.splice(at..at, "é€😀".bytes());
+                assert_eq!(check_wire(&v, "s"), Ok(()));
+                v.truncate(at + 3); // "é" and the first byte of "€"
+                assert_eq!(check_wire(&v, "s"), Err(DecodeError::InvalidUtf8("s")));
+            }
+        }
     }
 }

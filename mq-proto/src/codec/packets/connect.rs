@@ -8,7 +8,7 @@ use crate::codec::properties::{Properties, PropertyContext};
 use crate::codec::string::MqttString;
 use crate::codec::types::{PacketType, ProtocolVersion, QoS};
 use crate::codec::wire::{Reader, Sink};
-use crate::topic::validate_topic_name;
+use crate::topic::check_topic_name;
 
 /// The Will Message a CONNECT registers (3.1.2.5, 3.1.3.2).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -86,7 +86,7 @@ impl Body for Connect {
         if S::CHECKS && !v5 && self.password.is_some() && self.username.is_none() {
             return Err(EncodeError::NotInV311("a password without a user name"));
         }
-        s.put_str("MQTT", "protocol name")?;
+        s.put_prefixed(b"MQTT");
         s.put_u8(self.protocol_version.level());
         let mut flags = 0;
         if self.clean_start {
@@ -109,19 +109,20 @@ impl Body for Connect {
         if v5 {
             self.properties.encode(PropertyContext::Connect, s)?;
         }
-        s.put_str(&self.client_id, "client identifier")?;
+        s.put_str(self.client_id.bytes(), "client identifier")?;
         if let Some(will) = &self.will {
             if v5 {
                 will.properties.encode(PropertyContext::Will, s)?;
             }
             if S::CHECKS {
-                validate_topic_name(&will.topic).map_err(EncodeError::InvalidTopicName)?;
+                // Length and U+0000 too: all `put_str` would check.
+                check_topic_name(will.topic.bytes()).map_err(EncodeError::InvalidTopicName)?;
             }
-            s.put_str(&will.topic, "will topic")?;
+            s.put_prefixed(will.topic.bytes());
             s.put_binary(&will.payload, "will payload")?;
         }
         if let Some(username) = &self.username {
-            s.put_str(username, "user name")?;
+            s.put_str(username.bytes(), "user name")?;
         }
         if let Some(password) = &self.password {
             s.put_binary(password, "password")?;
@@ -162,7 +163,7 @@ impl Body for Connect {
                 Properties::default()
             };
             let topic = r.string("will topic")?;
-            validate_topic_name(&topic).map_err(DecodeError::InvalidTopicName)?;
+            check_topic_name(topic.bytes()).map_err(DecodeError::InvalidTopicName)?;
             Some(Will {
                 topic,
                 payload: r.binary("will payload")?,

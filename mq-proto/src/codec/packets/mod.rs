@@ -44,17 +44,19 @@ pub(crate) trait Body: Sized {
     ) -> Result<Self, DecodeError>;
 }
 
-fn remaining_length<T: Body>(p: &T, version: ProtocolVersion) -> Result<u32, EncodeError> {
-    let mut c = Counter::<true>(0);
+/// The measuring pass: validates `p` and counts its Remaining Length.
+#[inline]
+fn measure<T: Body>(p: &T, version: ProtocolVersion) -> Result<Counter<true>, EncodeError> {
+    let mut c = Counter::<true>::new();
     p.encode_body(version, &mut c)?;
-    if c.0 > VARIABLE_BYTE_INTEGER_MAX as usize {
-        return Err(EncodeError::PacketTooLarge(c.0));
+    if c.len > VARIABLE_BYTE_INTEGER_MAX as usize {
+        return Err(EncodeError::PacketTooLarge(c.len));
     }
-    Ok(c.0 as u32)
+    Ok(c)
 }
 
 pub(crate) fn encoded_len<T: Body>(p: &T, version: ProtocolVersion) -> Result<usize, EncodeError> {
-    let rem = remaining_length(p, version)?;
+    let rem = measure(p, version)?.len as u32;
     Ok(1 + variable_byte_integer_len(rem) + rem as usize)
 }
 
@@ -63,8 +65,9 @@ pub(crate) fn encode<T: Body, B: BufMut>(
     version: ProtocolVersion,
     buf: &mut B,
 ) -> Result<usize, EncodeError> {
-    let rem = remaining_length(p, version)?;
-    let mut w = Writer(buf);
+    let measured = measure(p, version)?;
+    let rem = measured.len as u32;
+    let mut w = Writer::new(buf, &measured);
     w.put_u8(((T::TYPE as u8) << 4) | p.flags());
     w.put_variable_byte_integer(rem);
     p.encode_body(version, &mut w)?;

@@ -8,7 +8,7 @@ use crate::codec::properties::{Properties, PropertyContext};
 use crate::codec::string::MqttString;
 use crate::codec::types::{PacketType, ProtocolVersion, QoS};
 use crate::codec::wire::{Reader, Sink};
-use crate::topic::{check_name_chars, validate_topic_name};
+use crate::topic::{check_name_chars, check_topic_name};
 
 /// A PUBLISH packet.
 ///
@@ -68,15 +68,17 @@ impl Body for Publish {
             if self.dup && self.qos == QoS::AtMostOnce {
                 return Err(EncodeError::DupWithQoS0);
             }
+            let topic = self.topic.bytes();
             let aliased = version == ProtocolVersion::V5 && self.properties.topic_alias.is_some();
-            if self.topic.is_empty() && !aliased {
+            if topic.is_empty() && !aliased {
                 return Err(EncodeError::MissingTopicName);
             }
-            if !self.topic.is_empty() {
-                validate_topic_name(&self.topic).map_err(EncodeError::InvalidTopicName)?;
+            if !topic.is_empty() {
+                // Length, U+0000 and wildcards: all `put_str` would check, and more.
+                check_topic_name(topic).map_err(EncodeError::InvalidTopicName)?;
             }
         }
-        s.put_str(&self.topic, "topic name")?;
+        s.put_prefixed(self.topic.bytes());
         if self.qos != QoS::AtMostOnce {
             put_packet_id(s, self.packet_id, PacketType::Publish)?;
         }

@@ -9,7 +9,7 @@ use crate::codec::reason::ReasonCode;
 use crate::codec::string::MqttString;
 use crate::codec::types::{PacketType, ProtocolVersion, QoS};
 use crate::codec::wire::{Reader, Sink};
-use crate::topic::{parse_shared, validate_topic_filter};
+use crate::topic::{check_topic_filter, parse_shared_bytes};
 
 /// Whether retained messages are sent when a subscription is made (3.8.3.1).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -116,8 +116,8 @@ impl Subscribe {
     }
 }
 
-fn is_shared(filter: &str) -> bool {
-    matches!(parse_shared(filter), Ok(Some(_)))
+fn is_shared(filter: &MqttString) -> bool {
+    matches!(parse_shared_bytes(filter.bytes()), Ok(Some(_)))
 }
 
 impl Body for Subscribe {
@@ -133,13 +133,14 @@ impl Body for Subscribe {
         }
         for sub in &self.subscriptions {
             if S::CHECKS {
-                validate_topic_filter(&sub.filter).map_err(EncodeError::InvalidTopicFilter)?;
+                // Length and U+0000 too: all `put_str` would check.
+                check_topic_filter(sub.filter.bytes()).map_err(EncodeError::InvalidTopicFilter)?;
                 if version == ProtocolVersion::V5 && sub.options.no_local && is_shared(&sub.filter)
                 {
                     return Err(EncodeError::NoLocalOnSharedSubscription(sub.filter.clone()));
                 }
             }
-            s.put_str(&sub.filter, "topic filter")?;
+            s.put_prefixed(sub.filter.bytes());
             s.put_u8(sub.options.to_byte(version));
         }
         Ok(())
@@ -159,7 +160,7 @@ impl Body for Subscribe {
         let mut subscriptions = Vec::new();
         while r.remaining() > 0 {
             let filter = r.string("topic filter")?;
-            validate_topic_filter(&filter).map_err(DecodeError::InvalidTopicFilter)?;
+            check_topic_filter(filter.bytes()).map_err(DecodeError::InvalidTopicFilter)?;
             let options = SubscriptionOptions::from_byte(r.u8("subscription options")?, version)?;
             if options.no_local && is_shared(&filter) {
                 return Err(DecodeError::NoLocalOnSharedSubscription(filter));

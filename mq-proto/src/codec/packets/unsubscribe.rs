@@ -10,7 +10,7 @@ use crate::codec::reason::ReasonCode;
 use crate::codec::string::MqttString;
 use crate::codec::types::{PacketType, ProtocolVersion};
 use crate::codec::wire::{Reader, Sink};
-use crate::topic::validate_topic_filter;
+use crate::topic::check_topic_filter;
 
 /// An UNSUBSCRIBE packet.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -36,9 +36,10 @@ impl Body for Unsubscribe {
         }
         for filter in &self.filters {
             if S::CHECKS {
-                validate_topic_filter(filter).map_err(EncodeError::InvalidTopicFilter)?;
+                // Length and U+0000 too: all `put_str` would check.
+                check_topic_filter(filter.bytes()).map_err(EncodeError::InvalidTopicFilter)?;
             }
-            s.put_str(filter, "topic filter")?;
+            s.put_prefixed(filter.bytes());
         }
         Ok(())
     }
@@ -57,7 +58,7 @@ impl Body for Unsubscribe {
         let mut filters = Vec::new();
         while r.remaining() > 0 {
             let filter = r.string("topic filter")?;
-            validate_topic_filter(&filter).map_err(DecodeError::InvalidTopicFilter)?;
+            check_topic_filter(filter.bytes()).map_err(DecodeError::InvalidTopicFilter)?;
             filters.push(filter);
         }
         if filters.is_empty() {
