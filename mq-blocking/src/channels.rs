@@ -30,7 +30,7 @@ impl Sink {
 impl mq_common::Sink for Sink {
     fn try_send(&self, msg: Message) -> Result<(), TrySend> {
         self.tx.try_send(msg).map_err(|e| match e {
-            TrySendError::Full(msg) => TrySend::Full(msg),
+            TrySendError::Full(msg) => TrySend::Full(Box::new(msg)),
             TrySendError::Disconnected(_) => TrySend::Closed,
         })
     }

@@ -1,6 +1,6 @@
 //! The user's handle: `Send + Sync`, cheap to clone, usable from many threads.
 
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -152,6 +152,23 @@ impl Client {
     /// Re-authenticates with the configured authenticator (5.0).
     pub fn reauthenticate(&self) -> Result<(), Error> {
         self.ask(Command::Reauthenticate)
+    }
+
+    /// Sends a request (5.0): publishes with a Response Topic and Correlation
+    /// Data, and waits up to `timeout` for the reply.
+    pub fn request(
+        &self,
+        topic: impl Into<MqttString>,
+        payload: impl Into<Bytes>,
+        timeout: Duration,
+    ) -> Result<Message, Error> {
+        let mut publish = Publish::new(topic, payload);
+        publish.qos = QoS::AtLeastOnce;
+        self.ask(|reply| Command::Request {
+            publish,
+            timeout,
+            reply,
+        })
     }
 
     /// Connection events (connected, lost, reconnecting, redirects); a listener
@@ -331,18 +348,12 @@ pub struct Subscription {
 impl Subscription {
     /// The next message, waiting at most `timeout`; `None` on timeout or when the subscription ended.
     pub fn recv_timeout(&self, timeout: Duration) -> Option<Message> {
-        match self.rx.recv_timeout(timeout) {
-            Ok(msg) => Some(msg),
-            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
-        }
+        self.rx.recv_timeout(timeout).ok()
     }
 
     /// The next message if one is waiting.
     pub fn try_recv(&self) -> Option<Message> {
-        match self.rx.try_recv() {
-            Ok(msg) => Some(msg),
-            Err(TryRecvError::Empty | TryRecvError::Disconnected) => None,
-        }
+        self.rx.try_recv().ok()
     }
 
     /// The broker's code for each filter: the granted QoS, or a failure.

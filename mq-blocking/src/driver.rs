@@ -141,7 +141,7 @@ impl Driver {
                 continue;
             }
             let now = self.now();
-            let mut wait = match self.engine.core().poll_timeout() {
+            let mut wait = match self.engine.poll_timeout() {
                 Some(t) => t.as_duration().saturating_sub(now.as_duration()),
                 None => Duration::from_secs(3600),
             };
@@ -150,8 +150,7 @@ impl Driver {
             }
             if wait.is_zero() || self.wake.recv_timeout(wait).is_err() {
                 let now = self.now();
-                self.engine.core_mut().handle_timeout(now);
-                self.engine.after_input(now);
+                self.engine.handle_timeout(now);
             }
         }
     }

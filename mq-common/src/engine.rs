@@ -7,10 +7,14 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use bytes::Bytes;
 use mq_proto::client::{
-    Client as Core, ConnectionState, DisconnectReason, Event, Instant, RequestId, RouteId, Router,
+    Client as Core, CommandError, ConnectionState, DisconnectReason, Event, Instant, RequestId,
+    RouteId, Router,
 };
-use mq_proto::{Disconnect, Publish, QoS, ReasonCode, Subscribe, Unsubscribe};
+use mq_proto::{
+    Disconnect, MqttString, ProtocolVersion, Publish, QoS, ReasonCode, Subscribe, Unsubscribe,
+};
 
 use crate::{ClientEvent, ConnectOptions, Error, Message, QueuePolicy};
 
@@ -23,8 +27,8 @@ pub trait Reply<T>: Send + 'static {
 /// Why a message could not be handed to a subscriber without waiting.
 #[derive(Debug)]
 pub enum TrySend {
-    /// The channel is full: try again when it has room.
-    Full(Message),
+    /// The channel is full: try again when it has room (boxed: this is the rare path).
+    Full(Box<Message>),
     /// The receiver is gone.
     Closed,
 }
@@ -87,6 +91,16 @@ pub enum Command<C: Channels> {
     DefaultRoute(C::Sink),
     /// Re-authenticate (5.0).
     Reauthenticate(C::Reply<()>),
+    /// Request/response (5.0): publish with a Response Topic and Correlation
+    /// Data the engine fills in, and reply with the matching message.
+    Request {
+        /// The request message.
+        publish: Publish,
+        /// How long to keep waiting for the reply.
+        timeout: std::time::Duration,
+        /// Completion with the reply.
+        reply: C::Reply<Message>,
+    },
     /// Send DISCONNECT and stop.
     Disconnect {
         /// Reason code and properties.
@@ -119,6 +133,16 @@ pub struct Engine<C: Channels> {
     reauth: Option<C::Reply<()>>,
     disconnect_reply: Option<C::Reply<()>>,
     stopping: bool,
+    requests: Requests<C>,
+}
+
+/// Outstanding requests (5.0 request/response) and the topic replies come to.
+struct Requests<C: Channels> {
+    /// Subscribed on the first request.
+    reply_topic: Option<MqttString>,
+    /// Correlation Data to the waiter and when it gives up.
+    waiting: HashMap<Bytes, (Instant, C::Reply<Message>)>,
+    next: u64,
 }
 
 impl<C: Channels> Engine<C> {
@@ -137,6 +161,11 @@ impl<C: Channels> Engine<C> {
             reauth: None,
             disconnect_reply: None,
             stopping: false,
+            requests: Requests {
+                reply_topic: None,
+                waiting: HashMap::new(),
+                next: 0,
+            },
         }
     }
 
@@ -187,7 +216,7 @@ impl<C: Channels> Engine<C> {
             match sink.try_send(msg) {
                 Ok(()) | Err(TrySend::Closed) => {}
                 Err(TrySend::Full(msg)) => {
-                    self.deliveries.push_front((sink, msg));
+                    self.deliveries.push_front((sink, *msg));
                     return;
                 }
             }
@@ -244,6 +273,88 @@ impl<C: Channels> Engine<C> {
                 Err(e) => reply.send(Err(e.into())),
             },
             Command::Disconnect { disconnect, reply } => self.stop(now, disconnect, Some(reply)),
+            Command::Request {
+                publish,
+                timeout,
+                reply,
+            } => self.request(now, publish, timeout, reply),
+        }
+    }
+
+    fn request(
+        &mut self,
+        now: Instant,
+        mut publish: Publish,
+        timeout: std::time::Duration,
+        reply: C::Reply<Message>,
+    ) {
+        if self.core.protocol_version() != ProtocolVersion::V5 {
+            reply.send(Err(CommandError::NeedsV5("request/response").into()));
+            return;
+        }
+        let topic = match &self.requests.reply_topic {
+            Some(topic) => topic.clone(),
+            None => {
+                let topic = MqttString::from(format!(
+                    "mq/replies/{}/{:x}",
+                    self.core.client_id(),
+                    crate::Jitter::default().next_u32()
+                ));
+                let packet = Subscribe::new(0, topic.clone(), QoS::AtLeastOnce);
+                if let Err(e) = self.core.subscribe(now, packet) {
+                    reply.send(Err(e.into()));
+                    return;
+                }
+                self.requests.reply_topic = Some(topic.clone());
+                topic
+            }
+        };
+        self.requests.next += 1;
+        let key = Bytes::copy_from_slice(&self.requests.next.to_be_bytes());
+        publish.properties.response_topic = Some(topic);
+        publish.properties.correlation_data = Some(key.clone());
+        match self.core.publish(now, publish) {
+            Ok(_) => {
+                self.requests.waiting.insert(key, (now + timeout, reply));
+            }
+            Err(e) => reply.send(Err(e.into())),
+        }
+    }
+
+    /// Fails requests whose reply did not come in time.
+    fn expire_requests(&mut self, now: Instant) {
+        if self.requests.waiting.is_empty() {
+            return;
+        }
+        let late: Vec<Bytes> = self
+            .requests
+            .waiting
+            .iter()
+            .filter(|(_, (deadline, _))| *deadline <= now)
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in late {
+            if let Some((_, reply)) = self.requests.waiting.remove(&key) {
+                reply.send(Err(Error::Timeout));
+            }
+        }
+    }
+
+    /// A reply to one of our requests: hand it to its waiter.
+    fn take_reply(&mut self, msg: Message) -> Option<Message> {
+        let is_reply = self.requests.reply_topic.as_ref() == Some(&msg.topic);
+        let key = msg
+            .properties
+            .correlation_data
+            .as_ref()
+            .filter(|_| is_reply);
+        match key.and_then(|k| self.requests.waiting.remove(k)) {
+            Some((_, reply)) => {
+                reply.send(Ok(msg));
+                None
+            }
+            None if is_reply => None,
+            None => Some(msg),
         }
     }
 
@@ -288,6 +399,7 @@ impl<C: Channels> Engine<C> {
     /// Hands the core's events to users and retries publishes waiting for queue room.
     /// Call after every input to the core.
     pub fn after_input(&mut self, now: Instant) {
+        self.expire_requests(now);
         loop {
             while let Some(event) = self.core.poll_event() {
                 self.event(event);
@@ -302,6 +414,26 @@ impl<C: Channels> Engine<C> {
                 None => break,
             }
         }
+    }
+
+    /// When [`Engine::handle_timeout`] must run next: the core's deadline or a request's.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let requests = self
+            .requests
+            .waiting
+            .values()
+            .map(|(deadline, _)| *deadline)
+            .min();
+        match (self.core.poll_timeout(), requests) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Time passed: the core's timers, and requests whose reply is late.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.core.handle_timeout(now);
+        self.after_input(now);
     }
 
     /// The client has stopped for good: completes the disconnect request.
@@ -370,7 +502,7 @@ impl<C: Channels> Engine<C> {
             }
             Event::Disconnected(reason) => {
                 if let Some(reply) = self.reauth.take() {
-                    reply.send(Err(Error::Connect(reason.clone())));
+                    reply.send(Err(Error::Connect(Box::new(reason.clone()))));
                 }
                 if let DisconnectReason::Server(d) = &reason {
                     if let Some(reference) = &d.properties.server_reference {
@@ -380,11 +512,12 @@ impl<C: Channels> Engine<C> {
                 }
                 if reason != DisconnectReason::ProtocolFallback {
                     if let Some(first) = self.first_connect.take() {
-                        first.send(Err(Error::Connect(reason.clone())));
+                        first.send(Err(Error::Connect(Box::new(reason.clone()))));
                         self.stopping = true;
                     }
                 }
-                self.channels.event(ClientEvent::ConnectionLost(reason));
+                self.channels
+                    .event(ClientEvent::ConnectionLost(Box::new(reason)));
             }
         }
     }
@@ -392,6 +525,9 @@ impl<C: Channels> Engine<C> {
     /// Sends a message to every subscription whose filter matches, once per channel,
     /// or to the default route when none does.
     fn route(&mut self, msg: Message) {
+        let Some(msg) = self.take_reply(msg) else {
+            return;
+        };
         let mut targets: Vec<&C::Sink> = Vec::new();
         for sink in self.routes.matching(&msg.topic) {
             if !targets.iter().any(|s| s.same_channel(sink)) {
@@ -407,7 +543,7 @@ impl<C: Channels> Engine<C> {
                 continue;
             }
             if let Err(TrySend::Full(msg)) = sink.try_send(msg.clone()) {
-                self.deliveries.push_back((sink.clone(), msg));
+                self.deliveries.push_back((sink.clone(), *msg));
             }
         }
     }

@@ -25,7 +25,7 @@ pub enum Error {
     WebSocket(String),
     /// The first connection failed (refused, protocol error, timeout).
     #[error("connection failed: {0:?}")]
-    Connect(DisconnectReason),
+    Connect(Box<DisconnectReason>),
     /// The client refused the command.
     #[error(transparent)]
     Command(#[from] CommandError),

@@ -13,7 +13,7 @@
 //!     engine.after_input()                           // replies, routed messages, events
 //!     wait for: bytes in      -> core.handle_bytes   (only while engine.can_read())
 //!               a command     -> engine.command      (only while engine.accepts_commands())
-//!               the deadline  -> core.handle_timeout (core.poll_timeout())
+//!               the deadline  -> engine.handle_timeout (engine.poll_timeout())
 //!               subscriber room -> engine.retry_deliveries()
 //! }
 //! ```
@@ -49,7 +49,7 @@ pub enum ClientEvent {
         session_present: bool,
     },
     /// The connection ended, and why.
-    ConnectionLost(DisconnectReason),
+    ConnectionLost(Box<DisconnectReason>),
     /// A reconnect attempt follows after `delay`.
     Reconnecting {
         /// The backoff delay.
