@@ -11,11 +11,12 @@
 //! ```
 //!
 //! Runtime: a current-thread tokio runtime by default. Both flavours were
-//! measured with `bench/compare.sh`'s workload against a local Mosquitto on
-//! 2 cores: the current-thread runtime was faster (more msg/s, fewer CPU
-//! seconds) on every row, since one thread runs both drivers and all workers
-//! with no cross-thread wake-ups while Mosquitto gets the other core.
-//! `--runtime multi` selects the multi-thread runtime to compare again.
+//! measured on `bench/compare.sh`'s workload against a local Mosquitto on
+//! 2 cores: the current-thread runtime used 14-25% less CPU on every row and
+//! was faster at QoS 1 and 2 (9-23% more msg/s; QoS 0 rates were within
+//! noise of each other), since one thread runs both drivers and all workers
+//! with no cross-thread wake-ups while Mosquitto gets the other core. `--runtime multi` selects
+//! the multi-thread runtime to compare again.
 //!
 //! Payloads carry their index in their first four bytes (when `--size` is at
 //! least 4), so duplicates are not counted twice. The last line printed is

@@ -19,8 +19,10 @@
 //! it, and leaving Nagle on only slows rumqttc down), maximum packet size
 //! raised to fit `--size` (rumqttc's default is 10 KiB), request channel
 //! sized for the workers. The runtime is a current-thread tokio runtime by
-//! default, which measured faster than the multi-thread one for this
-//! workload on 2 cores; `--runtime multi` selects the other.
+//! default: against the multi-thread one on this workload (2 cores, local
+//! Mosquitto) it used less CPU on every row and was as fast or faster at
+//! QoS 1 and 2 (QoS 0 was a draw within noise); `--runtime multi` selects the
+//! other.
 //!
 //! The last line printed is `RESULT received=<n> expected=<n>
 //! publish_rate=<msg/s> e2e_rate=<msg/s>`; the exit status is non-zero unless
