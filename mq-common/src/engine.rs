@@ -127,6 +127,10 @@ pub struct Engine<C: Channels> {
     pending: HashMap<RequestId, Pending<C>>,
     routes: Router<C::Sink>,
     default_route: Option<C::Sink>,
+    /// Messages no subscription claimed before a default route was set (a
+    /// resumed session delivers them right after CONNACK), up to `unclaimed_limit`.
+    unclaimed: VecDeque<Message>,
+    unclaimed_limit: usize,
     deliveries: VecDeque<(C::Sink, Message)>,
     parked: VecDeque<(Publish, C::Reply<ReasonCode>)>,
     first_connect: Option<C::Reply<()>>,
@@ -155,6 +159,8 @@ impl<C: Channels> Engine<C> {
             pending: HashMap::new(),
             routes: Router::default(),
             default_route: None,
+            unclaimed: VecDeque::new(),
+            unclaimed_limit: options.subscription_capacity,
             deliveries: VecDeque::new(),
             parked: VecDeque::new(),
             first_connect: Some(first_connect),
@@ -267,7 +273,12 @@ impl<C: Channels> Engine<C> {
                 }
             }
             Command::DropRoutes(ids) => ids.into_iter().for_each(|r| drop(self.routes.remove(r))),
-            Command::DefaultRoute(sink) => self.default_route = Some(sink),
+            Command::DefaultRoute(sink) => {
+                for msg in self.unclaimed.drain(..) {
+                    deliver(&mut self.deliveries, &sink, msg);
+                }
+                self.default_route = Some(sink);
+            }
             Command::Reauthenticate(reply) => match self.core.reauthenticate(now) {
                 Ok(()) => self.reauth = Some(reply),
                 Err(e) => reply.send(Err(e.into())),
@@ -523,7 +534,8 @@ impl<C: Channels> Engine<C> {
     }
 
     /// Sends a message to every subscription whose filter matches, once per channel,
-    /// or to the default route when none does.
+    /// or to the default route when none does; keeps it for the default route
+    /// when none is set yet (up to the subscription capacity).
     fn route(&mut self, msg: Message) {
         let Some(msg) = self.take_reply(msg) else {
             return;
@@ -535,16 +547,28 @@ impl<C: Channels> Engine<C> {
             }
         }
         if targets.is_empty() {
-            targets.extend(self.default_route.as_ref());
+            match &self.default_route {
+                Some(default) => targets.push(default),
+                None if self.unclaimed.len() < self.unclaimed_limit => {
+                    self.unclaimed.push_back(msg);
+                    return;
+                }
+                None => return,
+            }
         }
         for sink in targets {
-            if !self.deliveries.is_empty() {
-                self.deliveries.push_back((sink.clone(), msg.clone()));
-                continue;
-            }
-            if let Err(TrySend::Full(msg)) = sink.try_send(msg.clone()) {
-                self.deliveries.push_back((sink.clone(), *msg));
-            }
+            deliver(&mut self.deliveries, sink, msg.clone());
         }
+    }
+}
+
+/// Hands `msg` to `sink`, or holds it, behind any message already held.
+fn deliver<S: Sink>(deliveries: &mut VecDeque<(S, Message)>, sink: &S, msg: Message) {
+    if !deliveries.is_empty() {
+        deliveries.push_back((sink.clone(), msg));
+        return;
+    }
+    if let Err(TrySend::Full(msg)) = sink.try_send(msg) {
+        deliveries.push_back((sink.clone(), *msg));
     }
 }
