@@ -138,6 +138,8 @@ impl Client {
 
     /// The default route: messages no subscription stream claims (for example
     /// those of a session resumed from an earlier run). Replaces any earlier one.
+    /// Messages that arrived before the first call (up to the subscription
+    /// capacity) come first.
     pub async fn unrouted_messages(&self) -> Result<Subscription, Error> {
         let (sink, rx) = mpsc::channel(self.subscription_capacity);
         self.commands

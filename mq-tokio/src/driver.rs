@@ -76,6 +76,10 @@ pub(crate) struct Driver {
     default_route: Option<Sink>,
     /// Messages a full subscription channel could not take yet; while any wait, the driver stops reading.
     deliveries: VecDeque<(Sink, Message)>,
+    /// Messages no subscription claimed before a default route was set (a
+    /// resumed session delivers them right after CONNACK); bounded by the
+    /// subscription capacity.
+    unclaimed: VecDeque<Message>,
     /// Publishes waiting for room in the core's queue (QueuePolicy::Wait).
     parked: VecDeque<(Publish, Reply<ReasonCode>)>,
     first_connect: Option<oneshot::Sender<Result<(), Error>>>,
@@ -107,6 +111,7 @@ impl Driver {
             routes: Router::default(),
             default_route: None,
             deliveries: VecDeque::new(),
+            unclaimed: VecDeque::new(),
             parked: VecDeque::new(),
             first_connect: Some(first_connect),
             reauth: None,
@@ -261,15 +266,11 @@ impl Driver {
         match cmd {
             Command::Publish { publish, reply } => self.publish(publish, reply),
             Command::Subscribe {
-                packet,
+                mut packet,
                 sink,
                 reply,
             } => {
-                let routes: Vec<RouteId> = packet
-                    .subscriptions
-                    .iter()
-                    .map(|s| self.routes.add(s.filter.clone(), sink.clone()))
-                    .collect();
+                let routes = self.routes.add_subscribe(&self.core, &mut packet, sink);
                 match self.core.subscribe(now, packet) {
                     Ok(id) => {
                         self.pending
@@ -292,7 +293,12 @@ impl Driver {
                 }
             }
             Command::DropRoutes(ids) => ids.into_iter().for_each(|r| drop(self.routes.remove(r))),
-            Command::DefaultRoute(sink) => self.default_route = Some(sink),
+            Command::DefaultRoute(sink) => {
+                for msg in self.unclaimed.drain(..) {
+                    deliver(&mut self.deliveries, &sink, msg);
+                }
+                self.default_route = Some(sink);
+            }
             Command::Reauthenticate(reply) => match self.core.reauthenticate(now) {
                 Ok(()) => self.reauth = Some(reply),
                 Err(e) => drop(reply.send(Err(e.into()))),
@@ -353,6 +359,8 @@ impl Driver {
         match event {
             Event::Connected { session_present } => {
                 tracing::debug!(session_present, "connected");
+                // Handles see the new state as soon as `connect` returns or the event arrives.
+                self.publish_state();
                 if let Some(first) = self.first_connect.take() {
                     let _ = first.send(Ok(()));
                 }
@@ -404,6 +412,7 @@ impl Driver {
             }
             Event::Disconnected(reason) => {
                 tracing::debug!(?reason, "connection ended");
+                self.publish_state();
                 if let Some(reply) = self.reauth.take() {
                     let _ = reply.send(Err(Error::Connect(reason.clone())));
                 }
@@ -429,17 +438,23 @@ impl Driver {
         self.stopping = true;
     }
 
-    /// Sends a message to every subscription whose filter matches, once per channel.
+    /// Sends a message to every subscription it belongs to, once per channel;
+    /// keeps it for the default route when none claims it and none is set yet.
     fn route(&mut self, msg: Message) {
         let mut sent: Vec<&Sink> = Vec::new();
-        for sink in self.routes.matching(&msg.topic) {
+        for sink in self.routes.route(&msg) {
             if !sent.iter().any(|s| s.same_channel(sink)) {
                 sent.push(sink);
             }
         }
         if sent.is_empty() {
-            if let Some(default) = &self.default_route {
-                sent.push(default);
+            match &self.default_route {
+                Some(default) => sent.push(default),
+                None if self.unclaimed.len() < self.options.subscription_capacity => {
+                    self.unclaimed.push_back(msg);
+                    return;
+                }
+                None => tracing::debug!(topic = %msg.topic, "no route for a message: dropped"),
             }
         }
         for sink in sent {
