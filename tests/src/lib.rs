@@ -27,6 +27,11 @@
 //! # drop(stream);
 //! ```
 //!
+//! [`scenarios`] is the end-to-end scenario list every adapter runs: a
+//! blocking [`scenarios::TestClient`] facade each adapter implements in its
+//! own test file, scenario functions generic over it, and
+//! [`scenario_tests!`] to turn them into one test each.
+//!
 //! Every wait in the harness is bounded; a broker that does not come up makes
 //! the test panic with the broker's log. When a test panics while a
 //! [`Broker`] is alive, the log is printed to stderr as the broker is dropped.
@@ -34,6 +39,7 @@
 
 mod broker;
 mod config;
+pub mod scenarios;
 
 pub use broker::{mosquitto_binary, Broker, MOSQUITTO_ENV};
 pub use config::{BrokerConfig, TlsConfig};
