@@ -6,8 +6,8 @@
 # Starts Mosquitto on a free loopback port (config in a temp dir), builds
 # mq-tokio's `throughput` example and `rumqttc-throughput` in release, then
 # for every row (QoS 0/1/2 x payload 20 B / 1 KiB x 1 / 10 workers) runs the
-# two clients alternately RUNS times each, measuring each process with GNU
-# time (user+sys CPU seconds, peak RSS). Prints a markdown table of medians.
+# two clients alternately RUNS times each, measuring each process's user+sys
+# CPU seconds and peak RSS (GNU time). Prints a markdown table of medians.
 #
 # Environment: RUNS (default 9), COUNT (default 20000; QoS 2 uses COUNT2,
 # default COUNT), VERSION (MQTT 4 or 5, default 5), MQ_ARGS / RUMQTTC_ARGS
@@ -110,14 +110,19 @@ run() {
     local client=$1 qos=$2 size=$3 workers=$4 count=$5 bin extra status rate cpu rss
     if [ "$client" = mq ]; then bin=$MQ_BIN extra=$MQ_ARGS; else bin=$RUMQTTC_BIN extra=$RUMQTTC_ARGS; fi
     status=0
+    # GNU time gives the peak RSS (and CPU, but only to 10 ms); bash's `time`
+    # around it gives the same user+sys CPU to the millisecond (it counts the
+    # client, which GNU time waits for, plus GNU time's own ~1 ms).
+    local TIMEFORMAT='%3U %3S'
     # shellcheck disable=SC2086
-    timeout 180 "${NICE[@]}" /usr/bin/time -f "%U %S %M" -o "$tmp/time" \
+    { time timeout 180 "${NICE[@]}" /usr/bin/time -f "%U %S %M" -o "$tmp/time" \
         "$bin" --server "mqtt://127.0.0.1:$PORT" --qos "$qos" --size "$size" \
         --workers "$workers" --count "$count" --version "$VERSION" --timeout 120 $extra \
-        >"$tmp/out" 2>&1 || status=$?
+        >"$tmp/out" 2>&1; } 2>"$tmp/cpu" || status=$?
     rate=$(sed -n 's/^RESULT .*e2e_rate=\([0-9.]*\).*/\1/p' "$tmp/out" | tail -1)
-    read -r user sys rss < <(tail -1 "$tmp/time")
-    cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
+    read -r _ _ rss < <(tail -1 "$tmp/time")
+    read -r user sys < <(tail -1 "$tmp/cpu")
+    cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.3f", u + s }')
     if [ "$status" != 0 ] || [ -z "$rate" ]; then
         echo "  $client q$qos ${size}B w$workers: FAILED (exit $status): $(grep -E 'RESULT|FAIL|error' "$tmp/out" | tr '\n' ' ')" >&2
         echo "FAIL $cpu $rss" >>"$tmp/$client-$qos-$size-$workers"
