@@ -101,6 +101,8 @@ pub fn validate_topic_filter(filter: &str) -> Result<(), TopicError> {
 pub(crate) fn check_topic_filter(filter: &[u8]) -> Result<(), TopicError> {
     check_common(filter)?;
     let plain = match parse_shared_bytes(filter)? {
+        // The share name is not scanned below: refuse U+0000 in it here.
+        Some((group, _)) if group.contains(&0) => return Err(TopicError::NullCharacter),
         Some((_, inner)) => inner,
         None => filter,
     };
