@@ -56,6 +56,7 @@ pub enum Frame {
 /// assert!(matches!(f, Frame::Complete(h) if h.packet_len() == 2));
 /// assert_eq!(check_frame(&[0x30], ProtocolVersion::V5, 1024), Ok(Frame::Incomplete { needed: 1 }));
 /// ```
+#[inline]
 pub fn check_frame(
     buf: &[u8],
     version: ProtocolVersion,
@@ -142,12 +143,13 @@ impl Decoder {
     ///
     /// Payloads and binary properties of the packet are slices of `buf`'s
     /// memory. After an error the connection cannot be resynchronised.
+    #[inline]
     pub fn decode(&self, buf: &mut BytesMut) -> Result<Option<Packet>, DecodeError> {
         match check_frame(buf, self.version, self.max_packet_size)? {
             Frame::Incomplete { .. } => Ok(None),
             Frame::Complete(header) => {
                 let frame = buf.split_to(header.packet_len()).freeze();
-                Packet::decode_frame(&frame, header, self.version).map(Some)
+                Packet::decode_frame(frame, header, self.version)
             }
         }
     }
@@ -171,7 +173,9 @@ impl Packet {
                     count: frame.len() - header.packet_len(),
                 })
             }
-            Frame::Complete(header) => Packet::decode_frame(frame, header, version),
+            Frame::Complete(header) => Packet::decode_frame(frame.clone(), header, version)?
+                // Never `None`: decode_frame returns a packet or an error.
+                .ok_or(DecodeError::Truncated("packet")),
         }
     }
 }

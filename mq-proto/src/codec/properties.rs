@@ -329,9 +329,22 @@ impl Properties {
         r: &mut Reader<'_>,
         context: PropertyContext,
     ) -> Result<Self, DecodeError> {
+        let mut p = Properties::default();
+        p.decode_into(r, context)?;
+        Ok(p)
+    }
+
+    /// [`Self::decode`] into `self`, which must be empty: the properties are
+    /// read straight into the packet that holds them, not returned through
+    /// a `Result` and copied (`Properties` is several hundred bytes).
+    pub(crate) fn decode_into(
+        &mut self,
+        r: &mut Reader<'_>,
+        context: PropertyContext,
+    ) -> Result<(), DecodeError> {
         let len = r.variable_byte_integer("property length")? as usize;
         let mut r = r.sub(len, "properties")?;
-        let mut p = Properties::default();
+        let p = self;
         while r.remaining() > 0 {
             let raw = r.variable_byte_integer("property identifier")?;
             let id = PropertyId::from_u32(raw).ok_or(DecodeError::UnknownProperty(raw))?;
@@ -455,7 +468,7 @@ impl Properties {
                 )?,
             }
         }
-        Ok(p)
+        Ok(())
     }
 
     /// Writes the Property Length and the properties.

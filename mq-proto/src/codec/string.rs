@@ -74,6 +74,12 @@ impl MqttString {
         Ok(MqttString(bytes))
     }
 
+    /// Wraps bytes the caller has checked as [`check_wire`] does.
+    #[inline]
+    pub(crate) fn from_checked(bytes: Bytes) -> Self {
+        MqttString(bytes)
+    }
+
     /// The bytes, for the codec: no UTF-8 check (unlike [`Self::as_str`]),
     /// as every constructor guarantees UTF-8.
     #[inline]

@@ -7,7 +7,8 @@ use bytes::{BufMut, Bytes};
 
 use super::error::{DecodeError, EncodeError};
 use super::properties::{Properties, PropertyContext};
-use super::string::MqttString;
+use super::string::{check_wire, check_wire_slow, not_plain_ascii, MqttString};
+use crate::topic::check_name_chars;
 
 /// Largest value a Variable Byte Integer can hold (section 1.5.5).
 pub const VARIABLE_BYTE_INTEGER_MAX: u32 = 268_435_455;
@@ -34,6 +35,7 @@ pub(crate) enum VarInt {
 }
 
 /// Reads a Variable Byte Integer from the start of `buf`; more than four bytes is malformed.
+#[inline]
 pub(crate) fn read_variable_byte_integer(buf: &[u8]) -> Result<VarInt, DecodeError> {
     let mut value: u32 = 0;
     for (i, byte) in buf.iter().take(4).enumerate() {
@@ -62,6 +64,7 @@ pub(crate) struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     /// Reads `frame[start..end]`.
+    #[inline]
     pub(crate) fn new(frame: &'a Bytes, start: usize, end: usize) -> Self {
         Reader {
             frame,
@@ -71,10 +74,12 @@ impl<'a> Reader<'a> {
     }
 
     /// Bytes not yet read.
+    #[inline]
     pub(crate) fn remaining(&self) -> usize {
         self.end - self.pos
     }
 
+    #[inline]
     fn take(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], DecodeError> {
         if self.remaining() < n {
             return Err(DecodeError::Truncated(field));
@@ -84,15 +89,18 @@ impl<'a> Reader<'a> {
         Ok(&self.frame[start..self.pos])
     }
 
+    #[inline]
     pub(crate) fn u8(&mut self, field: &'static str) -> Result<u8, DecodeError> {
         Ok(self.take(1, field)?[0])
     }
 
+    #[inline]
     pub(crate) fn u16(&mut self, field: &'static str) -> Result<u16, DecodeError> {
         let b = self.take(2, field)?;
         Ok(u16::from_be_bytes([b[0], b[1]]))
     }
 
+    #[inline]
     pub(crate) fn u32(&mut self, field: &'static str) -> Result<u32, DecodeError> {
         let b = self.take(4, field)?;
         Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
@@ -112,12 +120,14 @@ impl<'a> Reader<'a> {
     }
 
     /// Binary Data: a two-byte length and that many bytes, as a slice of the frame.
+    #[inline]
     pub(crate) fn binary(&mut self, field: &'static str) -> Result<Bytes, DecodeError> {
         let len = usize::from(self.u16(field)?);
         self.slice(len, field)
     }
 
     /// `len` bytes as a slice of the frame.
+    #[inline]
     pub(crate) fn slice(&mut self, len: usize, field: &'static str) -> Result<Bytes, DecodeError> {
         if self.remaining() < len {
             return Err(DecodeError::Truncated(field));
@@ -128,16 +138,49 @@ impl<'a> Reader<'a> {
     }
 
     /// The rest of the frame.
+    #[inline]
     pub(crate) fn rest(&mut self) -> Bytes {
         let start = self.pos;
         self.pos = self.end;
         self.frame.slice(start..self.end)
     }
 
+    /// Binary Data as a borrowed slice of the frame: no reference count.
+    #[inline]
+    pub(crate) fn binary_ref(&mut self, field: &'static str) -> Result<&'a [u8], DecodeError> {
+        let len = usize::from(self.u16(field)?);
+        self.take(len, field)
+    }
+
     /// A UTF-8 Encoded String, checked for well-formedness and U+0000.
+    #[inline]
     pub(crate) fn string(&mut self, field: &'static str) -> Result<MqttString, DecodeError> {
-        let bytes = self.binary(field)?;
-        MqttString::from_wire(bytes, field)
+        let len = usize::from(self.u16(field)?);
+        let start = self.pos;
+        check_wire(self.take(len, field)?, field)?;
+        Ok(MqttString::from_checked(self.frame.slice(start..self.pos)))
+    }
+
+    /// A Topic Name: a UTF-8 Encoded String without wildcards (empty allowed,
+    /// for a Topic Alias). One pass over the bytes when they are plain ASCII
+    /// without `+`, `#` or U+0000; the full checks otherwise, which report
+    /// what `string` and then the topic check would, in that order.
+    #[inline]
+    pub(crate) fn topic_name(&mut self, field: &'static str) -> Result<MqttString, DecodeError> {
+        let len = usize::from(self.u16(field)?);
+        let start = self.pos;
+        let bytes = self.take(len, field)?;
+        if any_byte(bytes, |b| not_plain_ascii(b) | (b == b'+') | (b == b'#')) {
+            check_wire_slow(bytes, field)?;
+            check_name_chars(bytes).map_err(DecodeError::InvalidTopicName)?;
+        }
+        Ok(MqttString::from_checked(self.frame.slice(start..self.pos)))
+    }
+
+    /// Where the cursor is, as an offset into the frame.
+    #[inline]
+    pub(crate) fn position(&self) -> usize {
+        self.pos
     }
 
     /// A sub-reader over the next `len` bytes; the cursor moves past them.
@@ -418,7 +461,6 @@ impl<B: BufMut> Sink for Writer<'_, B> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec::string::check_wire;
     use alloc::vec;
 
     /// Every length around the 16-byte blocks, a hit at every position: the

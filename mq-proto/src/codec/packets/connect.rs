@@ -131,9 +131,11 @@ impl Body for Connect {
     }
 
     fn decode_body(r: &mut Reader<'_>, _: u8, _: ProtocolVersion) -> Result<Self, DecodeError> {
-        let name = r.binary("protocol name")?;
-        if &name[..] != b"MQTT" {
-            return Err(DecodeError::InvalidProtocolName(name));
+        let name = r.binary_ref("protocol name")?;
+        if name != b"MQTT" {
+            return Err(DecodeError::InvalidProtocolName(Bytes::copy_from_slice(
+                name,
+            )));
         }
         let level = r.u8("protocol level")?;
         let protocol_version = ProtocolVersion::from_level(level)
