@@ -242,15 +242,13 @@ impl<C: Channels> Engine<C> {
         match cmd {
             Command::Publish { publish, reply } => self.publish(now, publish, reply),
             Command::Subscribe {
-                packet,
+                mut packet,
                 sink,
                 reply,
             } => {
-                let routes: Vec<RouteId> = packet
-                    .subscriptions
-                    .iter()
-                    .map(|s| self.routes.add(s.filter.clone(), sink.clone()))
-                    .collect();
+                // On 5.0 the router tags the packet with a Subscription
+                // Identifier, so overlapping subscriptions each get their copy once.
+                let routes = self.routes.add_subscribe(&self.core, &mut packet, sink);
                 match self.core.subscribe(now, packet) {
                     Ok(id) => {
                         self.pending
@@ -533,7 +531,8 @@ impl<C: Channels> Engine<C> {
         }
     }
 
-    /// Sends a message to every subscription whose filter matches, once per channel,
+    /// Sends a message to every subscription it belongs to (by filter, and on
+    /// 5.0 by Subscription Identifier), once per channel,
     /// or to the default route when none does; keeps it for the default route
     /// when none is set yet (up to the subscription capacity).
     fn route(&mut self, msg: Message) {
@@ -541,7 +540,7 @@ impl<C: Channels> Engine<C> {
             return;
         };
         let mut targets: Vec<&C::Sink> = Vec::new();
-        for sink in self.routes.matching(&msg.topic) {
+        for sink in self.routes.route(&msg) {
             if !targets.iter().any(|s| s.same_channel(sink)) {
                 targets.push(sink);
             }
