@@ -85,6 +85,9 @@ mod store;
 mod subscriptions;
 mod time;
 
+#[cfg(feature = "scram")]
+pub mod scram;
+
 #[cfg(test)]
 mod tests;
 
