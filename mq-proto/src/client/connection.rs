@@ -130,7 +130,8 @@ impl Client {
                     self.dispatch(now, packet);
                 }
                 Ok(None) => return,
-                Err(e) => return self.decode_error(now, e),
+                // The stream cannot be resynchronised: what follows is dropped below.
+                Err(e) => self.decode_error(now, e),
             }
         }
         self.rx.clear();

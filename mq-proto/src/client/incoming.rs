@@ -47,7 +47,9 @@ impl Client {
                     // MQTT-4.3.3-10: a duplicate until PUBREL; acknowledge, do not deliver again.
                     self.stats.duplicates_suppressed += 1;
                 } else {
-                    if self.incoming_qos2.len() >= usize::from(self.options.receive_maximum) {
+                    // 3.1.1 has no Receive Maximum: the broker was never told ours.
+                    let v5 = self.version == ProtocolVersion::V5;
+                    if v5 && self.incoming_qos2.len() >= usize::from(self.options.receive_maximum) {
                         match self.options.receive_maximum_policy {
                             ReceiveMaximumPolicy::Disconnect => {
                                 let violation = ProtocolViolation::ReceiveMaximumExceeded(
@@ -96,6 +98,7 @@ impl Client {
 
     fn take_request(&mut self, pid: u16) -> Option<PendingRequest> {
         let request = self.requests.remove(&pid)?;
+        self.outgoing.forget_request(pid);
         self.packet_ids.release(pid);
         Some(request)
     }

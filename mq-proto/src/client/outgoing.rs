@@ -44,6 +44,11 @@ pub(crate) struct Outgoing {
     seq: u64,
     /// No queued message expires before this (a lower bound; may be stale-early).
     next_expiry: Option<Instant>,
+    /// `seq` of the last QoS 1/2 publish put on the wire.
+    sent_seq: u64,
+    /// For each pending SUBSCRIBE or UNSUBSCRIBE, `sent_seq` when it was made:
+    /// publishes up to there went out before it, and are resent before it.
+    request_after: BTreeMap<u16, u64>,
 }
 
 impl Outgoing {
@@ -57,6 +62,16 @@ impl Outgoing {
 
     pub(crate) fn next_expiry(&self) -> Option<Instant> {
         self.next_expiry
+    }
+
+    /// `sent_seq` when the request `pid` was made; 0 for the client's own resubscriptions.
+    fn request_after(&self, pid: u16) -> u64 {
+        self.request_after.get(&pid).copied().unwrap_or(0)
+    }
+
+    /// A SUBSCRIBE or UNSUBSCRIBE was acknowledged.
+    pub(crate) fn forget_request(&mut self, pid: u16) {
+        self.request_after.remove(&pid);
     }
 
     fn enqueue(&mut self, id: RequestId, publish: Publish, now: Instant) {
@@ -289,6 +304,7 @@ impl Client {
             msg.publish.packet_id = pid;
             match self.transmit_publish(now, &mut msg.publish) {
                 Ok(()) => {
+                    self.outgoing.sent_seq = msg.seq;
                     if self.options.report_store_updates {
                         self.store_updates.push_back(StoreUpdate::PublishSent {
                             id: msg.id,
@@ -420,7 +436,10 @@ impl Client {
             .in_flight
             .get(&ack.packet_id)
             .is_some_and(|f| f.msg.publish.qos == QoS::AtLeastOnce);
-        if let (true, Some(f)) = (matches, self.take_in_flight(ack.packet_id)) {
+        if !matches {
+            return; // unknown, or a QoS 2 message: it stays in flight
+        }
+        if let Some(f) = self.take_in_flight(ack.packet_id) {
             let result = result_of(ack.reason_code, &ack.properties.reason_string);
             self.finish_publish(f.msg.id, QoS::AtLeastOnce, result);
             self.flush_queue(now);
@@ -471,8 +490,16 @@ impl Client {
             .in_flight
             .get(&comp.packet_id)
             .is_some_and(|f| f.released);
-        if let (true, Some(f)) = (released, self.take_in_flight(comp.packet_id)) {
-            let result = result_of(comp.reason_code, &comp.properties.reason_string);
+        if !released {
+            return; // unknown, a QoS 1 message, or before PUBREC: it stays in flight
+        }
+        if let Some(f) = self.take_in_flight(comp.packet_id) {
+            // PUBREC already confirmed receipt; Packet Identifier not found only says the
+            // broker released it before, answering a PUBREL resent after its PUBCOMP was lost.
+            let result = match comp.reason_code {
+                ReasonCode::PacketIdentifierNotFound => Ok(ReasonCode::Success),
+                code => result_of(code, &comp.properties.reason_string),
+            };
             self.finish_publish(f.msg.id, QoS::ExactlyOnce, result);
             self.flush_queue(now);
         }
@@ -492,9 +519,24 @@ impl Client {
     /// After CONNACK: resend what the session allows, or requeue it when the broker has no session.
     pub(crate) fn resume_outgoing(&mut self, now: Instant, session_present: bool) {
         let order = self.outgoing.in_flight_in_order();
+        // Pending requests in the order they were made; the client's own resubscriptions first.
+        let mut requests: Vec<(u64, u16)> = self
+            .requests
+            .keys()
+            .map(|&pid| (self.outgoing.request_after(pid), pid))
+            .collect();
+        requests.sort_unstable();
+        let mut requests = requests.into_iter().peekable();
         if session_present {
             // MQTT-4.4.0-1: resend unacknowledged PUBLISH (DUP set) and PUBREL, original identifiers and order.
+            // A SUBSCRIBE made before a publish goes out before it again, so that it is in force when that is routed.
             for pid in order {
+                let Some(seq) = self.outgoing.in_flight.get(&pid).map(|f| f.msg.seq) else {
+                    continue;
+                };
+                while let Some((_, request)) = requests.next_if(|&(after, _)| after < seq) {
+                    self.resend_request(now, request);
+                }
                 let Some(f) = self.outgoing.in_flight.get_mut(&pid) else {
                     continue;
                 };
@@ -531,12 +573,59 @@ impl Client {
                 }
             }
         }
-        let pending: Vec<u16> = self.requests.keys().copied().collect();
-        for pid in pending {
-            if let Some(packet) = self.requests.get(&pid).map(PendingRequest::packet) {
-                self.send_control(now, &packet);
+        for (_, pid) in requests {
+            self.resend_request(now, pid);
+        }
+    }
+
+    fn resend_request(&mut self, now: Instant, pid: u16) {
+        let Some(packet) = self.requests.get(&pid).map(PendingRequest::packet) else {
+            return;
+        };
+        // Made before this broker's Maximum Packet Size was known (MQTT-3.1.2-24).
+        if let Some(max) = self.server.maximum_packet_size {
+            let size = packet.encoded_len(self.version).unwrap_or(usize::MAX);
+            if size > max as usize {
+                if let Some(request) = self.requests.remove(&pid) {
+                    self.packet_ids.release(pid);
+                    self.outgoing.forget_request(pid);
+                    self.stats.dropped_too_large += 1;
+                    self.fail_request(request, RequestError::PacketTooLarge { size, max });
+                }
+                return;
             }
         }
+        self.send_control(now, &packet);
+    }
+
+    /// Completes a SUBSCRIBE or UNSUBSCRIBE that cannot be sent; a resubscription's filters are no longer active.
+    fn fail_request(&mut self, request: PendingRequest, error: RequestError) {
+        let event = match request {
+            PendingRequest::Subscribe { id: Some(id), .. } => Event::Subscribed {
+                id,
+                result: Err(error),
+            },
+            PendingRequest::Subscribe { id: None, packet } => {
+                let mut results = Vec::new();
+                for sub in packet.subscriptions {
+                    if self.subscriptions.remove(&sub.filter).is_some()
+                        && self.options.report_store_updates
+                    {
+                        self.store_updates
+                            .push_back(StoreUpdate::SubscriptionRemoved {
+                                filter: sub.filter.clone(),
+                            });
+                    }
+                    results.push((sub.filter, ReasonCode::PacketTooLarge));
+                }
+                Event::Resubscribed(results)
+            }
+            PendingRequest::Unsubscribe { id, .. } => Event::Unsubscribed {
+                id,
+                result: Err(error),
+            },
+        };
+        self.events.push_back(event);
     }
 
     /// Subscribes and returns the request that [`Event::Subscribed`] completes.
@@ -613,6 +702,9 @@ impl Client {
     }
 
     pub(crate) fn queue_request(&mut self, now: Instant, pid: u16, request: PendingRequest) {
+        self.outgoing
+            .request_after
+            .insert(pid, self.outgoing.sent_seq);
         if self.state == ConnectionState::Connected {
             self.send_control(now, &request.packet());
         }
