@@ -187,3 +187,32 @@ impl fmt::Display for MqttString {
         f.write_str(self.as_str())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    use super::*;
+    use core::hash::BuildHasher;
+    use std::collections::hash_map::RandomState;
+    use std::collections::HashMap;
+
+    /// `Borrow<str>` requires equal hashes: the bytes-level `Hash` must match `str`'s.
+    #[test]
+    fn hash_matches_str() {
+        let state = RandomState::new();
+        for s in [
+            "",
+            "a",
+            "sensors/room-1/temperature",
+            "é€😀",
+            "a/b/c/d/e/f/g/h/i/j/k",
+        ] {
+            let m = MqttString::from(s);
+            assert_eq!(state.hash_one(&m), state.hash_one(s), "{s:?}");
+        }
+        let mut map = HashMap::new();
+        map.insert(MqttString::from("a/b"), 1);
+        assert_eq!(map.get("a/b"), Some(&1));
+    }
+}

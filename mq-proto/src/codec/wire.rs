@@ -202,26 +202,41 @@ impl<'a> Reader<'a> {
 ///
 /// Branch-free inside each 16-byte block, so the compiler turns a block into a
 /// few vector compares and one test; the last block overlaps the one before
-/// rather than falling back to a byte loop. `hit` must be a pure test of one
-/// byte: bytes of the overlap are tested twice.
+/// rather than falling back to a byte loop. Slices shorter than a block are
+/// tested as two overlapping halves (the first and last 8 or 4 bytes) in one
+/// go. `hit` must be a pure test of one byte: bytes of an overlap are tested
+/// twice.
 #[inline(always)]
 pub(crate) fn any_byte(bytes: &[u8], hit: impl Fn(u8) -> bool) -> bool {
     const BLOCK: usize = 16;
-    let block_hits = |block: &[u8; BLOCK]| block.iter().fold(false, |acc, &b| acc | hit(b));
-    if bytes.len() < BLOCK {
-        return bytes.iter().fold(false, |acc, &b| acc | hit(b));
+    let hits = |block: &[u8]| block.iter().fold(false, |acc, &b| acc | hit(b));
+    let len = bytes.len();
+    if len < BLOCK {
+        if len >= 8 {
+            let mut two = [0; 16];
+            two[..8].copy_from_slice(&bytes[..8]);
+            two[8..].copy_from_slice(&bytes[len - 8..]);
+            return hits(&two);
+        }
+        if len >= 4 {
+            let mut two = [0; 8];
+            two[..4].copy_from_slice(&bytes[..4]);
+            two[4..].copy_from_slice(&bytes[len - 4..]);
+            return hits(&two);
+        }
+        return match bytes {
+            [] => false,
+            [first, .., last] => hit(*first) | hit(bytes[len / 2]) | hit(*last),
+            [only] => hit(*only),
+        };
     }
     let mut blocks = bytes.chunks_exact(BLOCK);
     for block in &mut blocks {
-        if block_hits(block.try_into().unwrap_or(&[0; BLOCK])) {
+        if hits(block) {
             return true;
         }
     }
-    if blocks.remainder().is_empty() {
-        return false;
-    }
-    let tail = &bytes[bytes.len() - BLOCK..];
-    block_hits(tail.try_into().unwrap_or(&[0; BLOCK]))
+    !blocks.remainder().is_empty() && hits(&bytes[len - BLOCK..])
 }
 
 /// Whether `bytes` contains U+0000 (the byte 0 in UTF-8).
