@@ -1,0 +1,542 @@
+//! mq-smol against a real Mosquitto: pub/sub at every QoS on both protocol
+//! versions under smol and under async-std, reconnect after a broker crash,
+//! disconnect while reconnecting, backpressure, a user-supplied transport,
+//! callbacks; then the shared scenario list (`mq_e2e::scenarios`) through
+//! [`SmolClient`].
+//!
+//! mq-smol runs its driver on a thread of its own, so each blocking facade
+//! method simply blocks the calling thread on the handle future with
+//! `smol::block_on`; no shared runtime is needed.
+
+use std::future::{Future, IntoFuture};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use mq_e2e::scenarios::{
+    ClientError, ClientOptions, Events, Message, Messages, ServerCapabilities, Stats, TestClient,
+    TestEvent,
+};
+use mq_e2e::{Broker, BrokerConfig};
+use mq_proto::client::{Backoff, DisconnectReason};
+use mq_proto::{ProtocolVersion, Publish, QoS, ReasonCode, Subscribe};
+use mq_smol::{ClientEvent, ConnectOptions, Error};
+use smol::Timer;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+/// `fut`, or `None` after `timeout`; works under any executor (async-io timer).
+async fn within<T>(timeout: Duration, fut: impl Future<Output = Option<T>>) -> Option<T> {
+    smol::future::or(fut, async {
+        Timer::after(timeout).await;
+        None
+    })
+    .await
+}
+
+fn options(version: ProtocolVersion, client_id: &str) -> ConnectOptions {
+    let mut opts = ConnectOptions::new(client_id);
+    opts.mqtt.protocol_version = version;
+    opts.mqtt.protocol_fallback = false;
+    opts.mqtt.connect_timeout = Duration::from_secs(5);
+    opts.mqtt.backoff = Backoff {
+        initial: Duration::from_millis(100),
+        max: Duration::from_secs(1),
+        jitter_percent: 20,
+        stable_after: Duration::from_secs(30),
+    };
+    opts
+}
+
+/// Waits for an event `accept` takes, failing with what was seen instead.
+async fn expect_event(
+    events: &mut mq_smol::Events,
+    what: &str,
+    accept: impl Fn(&ClientEvent) -> bool,
+) -> ClientEvent {
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + WAIT;
+    while let Some(event) = within(deadline - Instant::now(), events.recv()).await {
+        if accept(&event) {
+            return event;
+        }
+        seen.push(event);
+    }
+    panic!("no {what} event within {WAIT:?}; saw {seen:?}");
+}
+
+/// Subscribe at QoS 2, publish at QoS 0, 1 and 2 (awaited and with
+/// `try_send`), receive each once at its own QoS, then disconnect.
+async fn pubsub_each_qos(url: String, version: ProtocolVersion, tag: &str) {
+    let sub = mq_smol::connect(&url, options(version, &format!("{tag}-sub")))
+        .await
+        .expect("connect subscriber");
+    let publ = mq_smol::connect(&url, options(version, &format!("{tag}-pub")))
+        .await
+        .expect("connect publisher");
+    assert!(sub.is_connected());
+    assert_eq!(sub.protocol_version(), version);
+    let mut messages = sub
+        .subscribe(format!("{tag}/#"), QoS::ExactlyOnce)
+        .await
+        .expect("subscribe");
+    assert_eq!(messages.reason_codes(), [ReasonCode::GrantedQoS2]);
+
+    let success = |code: Result<ReasonCode, Error>| {
+        assert_eq!(code.expect("publish"), ReasonCode::Success);
+    };
+    for qos in [QoS::AtMostOnce, QoS::AtLeastOnce, QoS::ExactlyOnce] {
+        let topic = format!("{tag}/{}", qos as u8);
+        success(publ.publish(topic.clone(), "awaited").qos(qos).await);
+        let token = publ
+            .publish(topic.clone(), "handed over")
+            .qos(qos)
+            .user_property("k", "v")
+            .try_send()
+            .expect("try_send");
+        success(token.await);
+        for payload in ["awaited", "handed over"] {
+            let got = within(WAIT, messages.recv()).await.expect("a message");
+            assert_eq!(
+                (got.topic.to_string(), &got.payload[..], got.qos),
+                (topic.clone(), payload.as_bytes(), qos)
+            );
+        }
+    }
+    assert!(within(Duration::from_millis(300), messages.recv())
+        .await
+        .is_none());
+    assert!(publ.stats().packets_sent > 0);
+
+    sub.disconnect().await.expect("disconnect");
+    assert!(sub.is_closed() && !sub.is_connected());
+    let ended = within(WAIT, async { Some(messages.recv().await.is_none()) });
+    assert_eq!(ended.await, Some(true), "the stream ends with the client");
+    assert!(matches!(
+        sub.publish(format!("{tag}/x"), "late").await,
+        Err(Error::Closed)
+    ));
+    publ.disconnect().await.expect("disconnect");
+}
+
+#[test]
+fn smol_pubsub_v311() {
+    let broker = Broker::start(BrokerConfig::new());
+    smol::block_on(pubsub_each_qos(
+        broker.url(),
+        ProtocolVersion::V311,
+        "smol311",
+    ));
+}
+
+#[test]
+fn smol_pubsub_v5() {
+    let broker = Broker::start(BrokerConfig::new());
+    smol::block_on(pubsub_each_qos(broker.url(), ProtocolVersion::V5, "smol5"));
+}
+
+#[test]
+fn async_std_pubsub_v311() {
+    let broker = Broker::start(BrokerConfig::new());
+    async_std::task::block_on(pubsub_each_qos(
+        broker.url(),
+        ProtocolVersion::V311,
+        "astd311",
+    ));
+}
+
+#[test]
+fn async_std_pubsub_v5() {
+    let broker = Broker::start(BrokerConfig::new());
+    async_std::task::block_on(pubsub_each_qos(broker.url(), ProtocolVersion::V5, "astd5"));
+}
+
+/// Tasks spawned on async-std's executor share one client.
+#[test]
+fn async_std_tasks_share_a_client() {
+    let broker = Broker::start(BrokerConfig::new());
+    async_std::task::block_on(async {
+        let client = mq_smol::connect(&broker.url(), options(ProtocolVersion::V5, "astd-tasks"))
+            .await
+            .expect("connect");
+        let mut messages = client
+            .subscribe("tasks/#", QoS::AtLeastOnce)
+            .await
+            .expect("subscribe");
+        let tasks: Vec<_> = (0..4)
+            .map(|i| {
+                let client = client.clone();
+                async_std::task::spawn(async move {
+                    for j in 0..25 {
+                        let code = client
+                            .publish(format!("tasks/{i}"), format!("{j}"))
+                            .qos(QoS::AtLeastOnce)
+                            .await;
+                        assert_eq!(code.expect("publish"), ReasonCode::Success);
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await;
+        }
+        for _ in 0..100 {
+            within(WAIT, messages.recv()).await.expect("a message");
+        }
+        client.disconnect().await.expect("disconnect");
+    });
+}
+
+/// The broker crashes and comes back without the session: the client
+/// reports the loss, reconnects with backoff, resubscribes, and the same
+/// subscription stream receives again.
+#[test]
+fn reconnect_after_broker_restart() {
+    for version in [ProtocolVersion::V311, ProtocolVersion::V5] {
+        let mut broker = Broker::start(BrokerConfig::new());
+        smol::block_on(async {
+            let client = mq_smol::connect(&broker.url(), options(version, "restart"))
+                .await
+                .expect("connect");
+            let mut events = client.events();
+            let mut messages = client
+                .subscribe("restart/t", QoS::AtLeastOnce)
+                .await
+                .expect("subscribe");
+            broker.kill();
+            expect_event(&mut events, "ConnectionLost", |e| {
+                matches!(e, ClientEvent::ConnectionLost(_))
+            })
+            .await;
+            expect_event(&mut events, "Reconnecting", |e| {
+                matches!(e, ClientEvent::Reconnecting { .. })
+            })
+            .await;
+            assert!(!client.is_connected());
+            // Queued while down, sent after the reconnect.
+            let pending = client
+                .publish("restart/t", "while down")
+                .qos(QoS::AtLeastOnce)
+                .try_send()
+                .expect("try_send");
+            broker.restart();
+            expect_event(&mut events, "Connected", |e| {
+                matches!(e, ClientEvent::Connected { .. })
+            })
+            .await;
+            expect_event(&mut events, "Resubscribed", |e| {
+                matches!(e, ClientEvent::Resubscribed(_))
+            })
+            .await;
+            assert!(within(WAIT, async { pending.await.ok() }).await.is_some());
+            let code = client
+                .publish("restart/t", "after")
+                .qos(QoS::AtLeastOnce)
+                .await;
+            assert_eq!(code.expect("publish"), ReasonCode::Success);
+            let mut got = Vec::new();
+            while let Some(msg) = within(Duration::from_millis(500), messages.recv()).await {
+                got.push(String::from_utf8_lossy(&msg.payload).into_owned());
+            }
+            assert!(got.contains(&"after".to_string()), "{got:?}");
+            assert!(client.stats().reconnects >= 1);
+            client.disconnect().await.expect("disconnect");
+        });
+    }
+}
+
+/// While the client backs off between attempts, `disconnect` returns at once
+/// and the client stays closed when the broker comes back.
+#[test]
+fn disconnect_while_reconnecting_is_prompt() {
+    let mut broker = Broker::start(BrokerConfig::new());
+    smol::block_on(async {
+        let mut opts = options(ProtocolVersion::V5, "dwr");
+        opts.mqtt.backoff.initial = Duration::from_secs(3);
+        opts.mqtt.backoff.max = Duration::from_secs(5);
+        let client = mq_smol::connect(&broker.url(), opts)
+            .await
+            .expect("connect");
+        let mut events = client.events();
+        broker.kill();
+        expect_event(&mut events, "ConnectionLost", |e| {
+            *e == ClientEvent::ConnectionLost(Box::new(DisconnectReason::TransportClosed))
+        })
+        .await;
+        expect_event(&mut events, "Reconnecting", |e| {
+            matches!(e, ClientEvent::Reconnecting { .. })
+        })
+        .await;
+        let start = Instant::now();
+        client.disconnect().await.expect("disconnect");
+        assert!(
+            start.elapsed() < Duration::from_millis(500),
+            "{:?}",
+            start.elapsed()
+        );
+        assert!(client.is_closed());
+        let ended = within(WAIT, async {
+            while let Some(event) = events.recv().await {
+                assert!(!matches!(event, ClientEvent::Connected { .. }), "{event:?}");
+            }
+            Some(())
+        });
+        assert!(ended.await.is_some(), "the event stream ends");
+        broker.restart();
+        Timer::after(Duration::from_millis(500)).await;
+        assert!(client.is_closed() && !client.is_connected());
+    });
+}
+
+/// A subscriber that does not read holds the driver back (the broker keeps
+/// the rest) instead of growing memory; every message arrives, in order.
+#[test]
+fn slow_subscriber_gets_everything_in_order() {
+    const COUNT: usize = 200;
+    let broker = Broker::start(BrokerConfig::new());
+    smol::block_on(async {
+        let mut opts = options(ProtocolVersion::V5, "slow-sub");
+        opts.subscription_capacity = 4;
+        let sub = mq_smol::connect(&broker.url(), opts)
+            .await
+            .expect("connect");
+        let publ = mq_smol::connect(&broker.url(), options(ProtocolVersion::V5, "slow-pub"))
+            .await
+            .expect("connect");
+        let mut messages = sub
+            .subscribe("slow/t", QoS::AtLeastOnce)
+            .await
+            .expect("subscribe");
+        let tokens: Vec<_> = (0..COUNT)
+            .map(|i| {
+                publ.publish("slow/t", i.to_string())
+                    .qos(QoS::AtLeastOnce)
+                    .try_send()
+                    .expect("try_send")
+            })
+            .collect();
+        for token in tokens {
+            token.await.expect("publish");
+        }
+        Timer::after(Duration::from_millis(200)).await;
+        for i in 0..COUNT {
+            let msg = within(WAIT, messages.recv()).await.expect("a message");
+            assert_eq!(&msg.payload[..], i.to_string().as_bytes());
+            if i % 50 == 0 {
+                Timer::after(Duration::from_millis(20)).await;
+            }
+        }
+        sub.disconnect().await.expect("disconnect");
+        publ.disconnect().await.expect("disconnect");
+    });
+}
+
+/// `connect_with` opens the user's own stream (smol's TCP here) for the
+/// first connection and for every reconnect; a callback subscription runs
+/// its handler on its own thread; unrouted messages have their own stream.
+#[test]
+fn connector_callback_and_unrouted() {
+    let mut broker = Broker::start(BrokerConfig::new());
+    let addr = broker.addr();
+    smol::block_on(async {
+        let client = mq_smol::connect_with(
+            move || smol::net::TcpStream::connect(addr),
+            options(ProtocolVersion::V5, "custom"),
+        )
+        .await
+        .expect("connect_with");
+        let (tx, rx) = mpsc::channel();
+        let codes = client
+            .subscribe_callback(Subscribe::new(0, "cb/#", QoS::AtLeastOnce), move |msg| {
+                let _ = tx.send(msg.topic.to_string());
+            })
+            .await
+            .expect("subscribe_callback");
+        assert_eq!(codes, [ReasonCode::GrantedQoS1]);
+        let mut unrouted = client.unrouted_messages().await.expect("unrouted");
+        client
+            .publish("cb/a", "x")
+            .qos(QoS::AtLeastOnce)
+            .await
+            .expect("publish");
+        assert_eq!(rx.recv_timeout(WAIT).as_deref(), Ok("cb/a"));
+        assert!(within(Duration::from_millis(200), unrouted.recv())
+            .await
+            .is_none());
+
+        let mut events = client.events();
+        broker.restart();
+        expect_event(&mut events, "Connected", |e| {
+            matches!(e, ClientEvent::Connected { .. })
+        })
+        .await;
+        client
+            .publish("cb/b", "y")
+            .qos(QoS::AtLeastOnce)
+            .await
+            .expect("publish after reconnect");
+        assert_eq!(rx.recv_timeout(WAIT).as_deref(), Ok("cb/b"));
+        client.disconnect().await.expect("disconnect");
+    });
+}
+
+// ---------------------------------------------------------------------------
+// The shared scenarios.
+
+/// An mq-smol client behind the scenarios' blocking facade.
+struct SmolClient(mq_smol::Client);
+
+/// A subscription stream or the unrouted messages.
+struct SmolMessages(mq_smol::Subscription);
+
+/// The client's events.
+struct SmolEvents(mq_smol::Events);
+
+fn map_error(e: Error) -> ClientError {
+    match e {
+        Error::Url(e) => ClientError::Url(e),
+        Error::Io(e) => ClientError::Io(e.kind()),
+        Error::Connect(reason) => ClientError::Connect(*reason),
+        Error::Command(e) => ClientError::Command(e),
+        Error::Request(e) => ClientError::Request(e),
+        Error::SubscribeRefused(codes) => ClientError::SubscribeRefused(codes),
+        Error::Closed => ClientError::Closed,
+        Error::Timeout => ClientError::Timeout,
+        other => ClientError::Other(other.to_string()),
+    }
+}
+
+fn map_event(e: ClientEvent) -> TestEvent {
+    match e {
+        ClientEvent::Connected { session_present } => TestEvent::Connected { session_present },
+        ClientEvent::ConnectionLost(reason) => TestEvent::ConnectionLost(*reason),
+        ClientEvent::Reconnecting { delay } => TestEvent::Reconnecting { delay },
+        ClientEvent::Resubscribed(codes) => TestEvent::Resubscribed(codes),
+        other => TestEvent::Other(format!("{other:?}")),
+    }
+}
+
+impl Messages for SmolMessages {
+    fn recv_timeout(&mut self, timeout: Duration) -> Option<Message> {
+        smol::block_on(within(timeout, self.0.recv()))
+    }
+}
+
+impl Events for SmolEvents {
+    fn recv_timeout(&mut self, timeout: Duration) -> Option<TestEvent> {
+        smol::block_on(within(timeout, self.0.recv())).map(map_event)
+    }
+}
+
+impl TestClient for SmolClient {
+    type Messages = SmolMessages;
+    type Events = SmolEvents;
+
+    fn connect(url: &str, options: ClientOptions) -> Result<Self, ClientError> {
+        let mut opts = ConnectOptions::new(options.mqtt.client_id.clone());
+        opts.mqtt = options.mqtt;
+        opts.auto_reconnect = options.auto_reconnect;
+        smol::block_on(mq_smol::connect(url, opts))
+            .map(SmolClient)
+            .map_err(map_error)
+    }
+
+    fn publish(&self, publish: Publish) -> Result<ReasonCode, ClientError> {
+        smol::block_on(
+            self.0
+                .publish(publish.topic, publish.payload)
+                .qos(publish.qos)
+                .retain(publish.retain)
+                .properties(publish.properties)
+                .into_future(),
+        )
+        .map_err(map_error)
+    }
+
+    fn publish_all(&self, publishes: Vec<Publish>) -> Vec<Result<ReasonCode, ClientError>> {
+        let tokens: Vec<_> = publishes
+            .into_iter()
+            .map(|p| {
+                self.0
+                    .publish(p.topic, p.payload)
+                    .qos(p.qos)
+                    .retain(p.retain)
+                    .properties(p.properties)
+                    .try_send()
+            })
+            .collect();
+        smol::block_on(async {
+            let mut results = Vec::with_capacity(tokens.len());
+            for token in tokens {
+                results.push(match token {
+                    Ok(token) => token.await.map_err(map_error),
+                    Err(e) => Err(map_error(e)),
+                });
+            }
+            results
+        })
+    }
+
+    fn subscribe(
+        &self,
+        packet: Subscribe,
+    ) -> Result<(Self::Messages, Vec<ReasonCode>), ClientError> {
+        let sub = smol::block_on(self.0.subscribe_with(packet)).map_err(map_error)?;
+        let codes = sub.reason_codes().to_vec();
+        Ok((SmolMessages(sub), codes))
+    }
+
+    fn unsubscribe(&self, filters: &[&str]) -> Result<Vec<ReasonCode>, ClientError> {
+        let filters: Vec<String> = filters.iter().map(|f| f.to_string()).collect();
+        smol::block_on(self.0.unsubscribe(filters)).map_err(map_error)
+    }
+
+    fn unrouted(&self) -> Result<Self::Messages, ClientError> {
+        smol::block_on(self.0.unrouted_messages())
+            .map(SmolMessages)
+            .map_err(map_error)
+    }
+
+    fn request(
+        &self,
+        topic: &str,
+        payload: Bytes,
+        timeout: Duration,
+    ) -> Result<Message, ClientError> {
+        smol::block_on(self.0.request(topic.to_string(), payload, timeout)).map_err(map_error)
+    }
+
+    fn events(&self) -> Self::Events {
+        SmolEvents(self.0.events())
+    }
+
+    fn disconnect(&self) -> Result<(), ClientError> {
+        smol::block_on(self.0.disconnect()).map_err(map_error)
+    }
+
+    fn is_connected(&self) -> bool {
+        self.0.is_connected()
+    }
+
+    fn is_closed(&self) -> bool {
+        self.0.is_closed()
+    }
+
+    fn server_capabilities(&self) -> ServerCapabilities {
+        self.0.server_capabilities()
+    }
+
+    fn protocol_version(&self) -> ProtocolVersion {
+        self.0.protocol_version()
+    }
+
+    fn stats(&self) -> Stats {
+        self.0.stats()
+    }
+
+    fn in_flight(&self) -> usize {
+        self.0.in_flight()
+    }
+}
+
+mq_e2e::scenario_tests!(SmolClient);
