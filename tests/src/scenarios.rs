@@ -789,14 +789,25 @@ pub fn session_expiry<C: TestClient>() {
 
 /// A broker with persistence is killed (SIGKILL) and restarted while a
 /// publisher keeps publishing QoS 1 and QoS 2 messages in batches: both
-/// clients reconnect by themselves, every publish completes, every message
-/// reaches the subscriber, and no QoS 2 message arrives twice.
+/// clients reconnect by themselves and resume their sessions, the
+/// publisher resends what was in flight, every publish completes, every
+/// message reaches the subscriber, and no QoS 2 message arrives twice.
+///
+/// The publisher talks through a [`Proxy`] whose replies are blocked for
+/// half a second before the kill: the broker has acted on (and written to
+/// disk) everything it was sent, while the publisher still has those
+/// messages in flight. Killing Mosquitto 2.0 at an arbitrary instant would
+/// test Mosquitto instead: it acknowledges before it writes its database,
+/// and does not count every QoS 2 state change as a change to write, so
+/// after a restart it may resend a QoS 2 PUBLISH whose flow the subscriber
+/// had already completed (seen as `d1` resends of PUBCOMP'd ids in its log).
 pub fn broker_restart<C: TestClient>(version: ProtocolVersion) {
     const BATCHES: usize = 12;
     const BATCH: usize = 10;
     const TOTAL: usize = BATCHES * BATCH;
     let mut broker = Broker::start(BrokerConfig::new().persistence(true));
     let url = broker.url();
+    let proxy = Proxy::start(broker.addr());
     // Mosquitto 2.0 writes to disk only sessions begun without Clean Start.
     let sub: C = connect(
         &url,
@@ -810,7 +821,7 @@ pub fn broker_restart<C: TestClient>(version: ProtocolVersion) {
         .expect("subscribe");
     assert_eq!(codes, [ReasonCode::GrantedQoS1, ReasonCode::GrantedQoS2]);
     let publ: C = connect(
-        &url,
+        &proxy.url(),
         ClientOptions::persistent(version, "restart-pub", true),
     );
     let mut pub_events = publ.events();
@@ -842,8 +853,16 @@ pub fn broker_restart<C: TestClient>(version: ProtocolVersion) {
         let distinct = |got: &[Message]| got.iter().map(text).collect::<BTreeSet<_>>().len();
         while distinct(&got) < TOTAL && Instant::now() < deadline {
             if !restarted && got.len() >= TOTAL / 3 {
+                proxy.block_replies(true);
+                let quiet = Instant::now() + Duration::from_millis(500);
+                while let Some(left) = quiet.checked_duration_since(Instant::now()) {
+                    if let Some(m) = messages.recv_timeout(left) {
+                        got.push(m);
+                    }
+                }
                 in_flight_at_kill = publ.in_flight();
                 broker.kill();
+                proxy.block_replies(false);
                 thread::sleep(Duration::from_millis(300));
                 broker.restart();
                 restarted = true;
@@ -854,6 +873,7 @@ pub fn broker_restart<C: TestClient>(version: ProtocolVersion) {
         }
         assert!(restarted, "the broker was restarted mid-stream");
         eprintln!("publisher had {in_flight_at_kill} messages in flight at the kill");
+        assert!(in_flight_at_kill > 0, "messages were in flight at the kill");
         publisher.join().expect("publisher thread")
     });
     // Late duplicates, if any, arrive now.
@@ -989,8 +1009,8 @@ pub fn limit_max_packet_size<C: TestClient>() {
 }
 
 /// Broker `max_inflight_messages 2` (5.0 Receive Maximum 2): 200 QoS 1 and
-/// QoS 2 publishes handed over at once are all delivered, in order, with at
-/// most 2 in flight on 5.0.
+/// QoS 2 publishes handed over at once are all delivered, each once, with
+/// at most 2 in flight on 5.0.
 pub fn limit_max_inflight<C: TestClient>(version: ProtocolVersion) {
     const COUNT: usize = 200;
     let broker = Broker::start(BrokerConfig::new().max_inflight_messages(2));
@@ -1044,16 +1064,22 @@ pub fn limit_max_inflight<C: TestClient>(version: ProtocolVersion) {
         assert!(max <= 2, "{max} publishes in flight with Receive Maximum 2");
     }
     let got = expect_messages(&mut messages, COUNT, "every message");
-    // Ordered per topic (QoS 1 and QoS 2 flows may overtake each other).
-    for qos in [QoS::AtLeastOnce, QoS::ExactlyOnce] {
-        let topic = format!("fc/{}", qos as u8);
-        let want: Vec<_> = (0..COUNT)
-            .filter(|&i| qos_of(i) == qos)
-            .map(|i| (topic.clone(), i.to_string(), qos, false))
-            .collect();
-        let got: Vec<_> = summary(&got).into_iter().filter(|m| m.0 == topic).collect();
-        assert_eq!(got, want, "messages on {topic}, in order");
-    }
+    // Each exactly once, but not in order: Mosquitto 2.0 lets a new message
+    // take a freed slot of its own in-flight window (2 here) ahead of those
+    // it has queued for the subscriber.
+    let mut got = summary(&got);
+    got.sort_by_key(|m| m.1.parse::<usize>().unwrap_or(usize::MAX));
+    let want: Vec<_> = (0..COUNT)
+        .map(|i| {
+            (
+                format!("fc/{}", qos_of(i) as u8),
+                i.to_string(),
+                qos_of(i),
+                false,
+            )
+        })
+        .collect();
+    assert_eq!(got, want);
     expect_silence(&mut messages, "each message once");
 }
 

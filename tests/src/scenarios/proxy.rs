@@ -16,11 +16,16 @@ const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(5);
 /// both ends), so the client sees its connection drop and the broker sees
 /// the client vanish without a DISCONNECT.
 ///
+/// [`Proxy::block_replies`] keeps the connections open but drops whatever
+/// the broker sends, so a client's requests reach the broker while the
+/// client hears nothing back: its messages stay in flight.
+///
 /// Dropping the proxy cuts every connection and stops accepting new ones.
 #[derive(Debug)]
 pub struct Proxy {
     addr: SocketAddr,
     stopped: Arc<AtomicBool>,
+    replies_blocked: Arc<AtomicBool>,
     /// Both sockets of every relayed connection, to shut them down.
     sockets: Arc<Mutex<Vec<TcpStream>>>,
     acceptor: Option<JoinHandle<()>>,
@@ -39,9 +44,11 @@ impl Proxy {
             .local_addr()
             .unwrap_or_else(|e| panic!("proxy: cannot read the bound port: {e}"));
         let stopped = Arc::new(AtomicBool::new(false));
+        let replies_blocked = Arc::new(AtomicBool::new(false));
         let sockets: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
         let acceptor = {
             let (stopped, sockets) = (stopped.clone(), sockets.clone());
+            let blocked = replies_blocked.clone();
             thread::spawn(move || {
                 for client in listener.incoming() {
                     if stopped.load(Ordering::SeqCst) {
@@ -50,7 +57,7 @@ impl Proxy {
                     let Ok(client) = client else { continue };
                     // A failed upstream connect drops `client`: the client sees a closed connection.
                     if let Ok(server) = TcpStream::connect_timeout(&upstream, UPSTREAM_TIMEOUT) {
-                        relay(client, server, &sockets);
+                        relay(client, server, &sockets, &blocked);
                     }
                 }
             })
@@ -58,6 +65,7 @@ impl Proxy {
         Proxy {
             addr,
             stopped,
+            replies_blocked,
             sockets,
             acceptor: Some(acceptor),
         }
@@ -66,6 +74,12 @@ impl Proxy {
     /// The URL of the relay, `mqtt://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
         format!("mqtt://{}", self.addr)
+    }
+
+    /// While `on`, bytes from the broker to its clients are read and dropped;
+    /// bytes from clients still reach the broker.
+    pub fn block_replies(&self, on: bool) {
+        self.replies_blocked.store(on, Ordering::SeqCst);
     }
 
     /// Closes every connection relayed so far; later connections are relayed as before.
@@ -93,8 +107,13 @@ impl Drop for Proxy {
 }
 
 /// Pipes `client` and `server` both ways on two threads, registering both
-/// sockets so [`Proxy::cut`] can close them.
-fn relay(client: TcpStream, server: TcpStream, sockets: &Mutex<Vec<TcpStream>>) {
+/// sockets so [`Proxy::cut`] can close them; `blocked` drops the broker's bytes.
+fn relay(
+    client: TcpStream,
+    server: TcpStream,
+    sockets: &Mutex<Vec<TcpStream>>,
+    blocked: &Arc<AtomicBool>,
+) {
     let _ = client.set_nodelay(true);
     let _ = server.set_nodelay(true);
     let (Ok(c2), Ok(s2), Ok(c3), Ok(s3)) = (
@@ -109,16 +128,20 @@ fn relay(client: TcpStream, server: TcpStream, sockets: &Mutex<Vec<TcpStream>>) 
         s.push(c3);
         s.push(s3);
     }
-    thread::spawn(move || pipe(client, s2));
-    thread::spawn(move || pipe(server, c2));
+    let never = Arc::new(AtomicBool::new(false));
+    let blocked = blocked.clone();
+    thread::spawn(move || pipe(client, s2, &never));
+    thread::spawn(move || pipe(server, c2, &blocked));
 }
 
-/// Copies `from` into `to` until either side closes, then closes both.
-fn pipe(mut from: TcpStream, mut to: TcpStream) {
+/// Copies `from` into `to` (dropping the bytes while `drop_bytes` is set)
+/// until either side closes, then closes both.
+fn pipe(mut from: TcpStream, mut to: TcpStream, drop_bytes: &AtomicBool) {
     let mut buf = [0u8; 16 * 1024];
     loop {
         match from.read(&mut buf) {
             Ok(0) | Err(_) => break,
+            Ok(_) if drop_bytes.load(Ordering::SeqCst) => {}
             Ok(n) => {
                 if to.write_all(&buf[..n]).is_err() {
                     break;
