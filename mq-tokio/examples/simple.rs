@@ -7,7 +7,7 @@ use std::time::Duration;
 use mq_tokio::{connect, ConnectOptions, QoS};
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), mq_tokio::Error> {
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let url = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "mqtt://127.0.0.1:1883".into());

@@ -17,6 +17,20 @@ pub enum Error {
     /// The URL needs a transport this build leaves out (a cargo feature).
     #[error("{0} support is not enabled: turn on the `{1}` feature of mq-tokio")]
     FeatureDisabled(&'static str, &'static str),
+    /// TLS could not be set up: a bad certificate or key file, or a failed
+    /// handshake (an untrusted broker certificate, a refused client certificate).
+    #[cfg(feature = "tls")]
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
+    /// The WebSocket upgrade was refused or failed.
+    #[cfg(feature = "websocket")]
+    #[error("WebSocket handshake with {url} failed: {reason}")]
+    WebSocket {
+        /// The URL asked for.
+        url: String,
+        /// What went wrong (the HTTP status when the server refused).
+        reason: String,
+    },
     /// The first connection failed (refused, protocol error, timeout).
     #[error("connection failed: {0:?}")]
     Connect(DisconnectReason),

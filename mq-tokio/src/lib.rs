@@ -27,6 +27,20 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## Transports and features
+//!
+//! | URL | transport | cargo feature |
+//! | --- | --- | --- |
+//! | `mqtt://`, `tcp://` | TCP | always |
+//! | `mqtts://`, `ssl://`, `tls://` | TLS over TCP (`tls::TlsOptions`) | `tls` (default) |
+//! | `ws://` | WebSocket, subprotocol `mqtt` | `websocket` |
+//! | `wss://` | WebSocket over TLS | `websocket` and `tls` |
+//! | anything | your own stream ([`ConnectOptions::connector`]) | always |
+//!
+//! TLS is rustls with the *ring* provider, chosen per connection (no
+//! process-wide default provider is installed). Build with
+//! `default-features = false` to leave it out.
+//!
 //! ## How it is built
 //!
 //! `driver.rs` is the only place with a loop: it reads from the transport
@@ -36,6 +50,11 @@
 //! plumbing (`client.rs`), transports (`transport.rs`) and request/response.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
+// `DisconnectReason` carries a whole CONNACK or DISCONNECT with its
+// properties, which makes `Error::Connect` and `ClientEvent::ConnectionLost`
+// large. Boxing it changes the driver and the handles; until that is done,
+// the size is accepted here.
+#![allow(clippy::result_large_err, clippy::large_enum_variant)]
 
 mod client;
 mod driver;
@@ -43,7 +62,11 @@ mod error;
 mod options;
 mod request;
 mod state;
+#[cfg(feature = "tls")]
+pub mod tls;
 mod transport;
+#[cfg(feature = "websocket")]
+mod ws;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -1,0 +1,49 @@
+//! Connect over WebSocket (`ws://`, or `wss://` with the `tls` feature too),
+//! then publish and receive one message at QoS 1.
+//!
+//! ```text
+//! cargo run -p mq-tokio --features websocket --example websocket -- [ws://127.0.0.1:9001/mqtt]
+//! ```
+//!
+//! A local Mosquitto with a WebSocket listener:
+//!
+//! ```text
+//! printf 'listener 9001 127.0.0.1\nprotocol websockets\nallow_anonymous true\n' > ws.conf
+//! mosquitto -c ws.conf
+//! ```
+//!
+//! The client asks for the `mqtt` subprotocol and uses the URL's path
+//! (`/mqtt` when it has none).
+
+use std::time::Duration;
+
+use mq_tokio::{connect, ConnectOptions, QoS};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let url = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "ws://127.0.0.1:9001/mqtt".into());
+    let client = connect(&url, ConnectOptions::new("mq-ws-example")).await?;
+    println!("connected to {url}");
+
+    let mut sub = client.subscribe("mq/ws/#", QoS::AtLeastOnce).await?;
+    let code = client
+        .publish("mq/ws/hello", "hello over WebSocket")
+        .qos(QoS::AtLeastOnce)
+        .await?;
+    println!("published: broker said {code}");
+    match tokio::time::timeout(Duration::from_secs(5), sub.recv()).await {
+        Ok(Some(msg)) => println!(
+            "received {} {:?}",
+            msg.topic,
+            String::from_utf8_lossy(&msg.payload)
+        ),
+        _ => {
+            eprintln!("the message did not come back");
+            std::process::exit(1);
+        }
+    }
+    client.disconnect().await?;
+    Ok(())
+}

@@ -1,0 +1,345 @@
+//! mq-tokio's TLS and WebSocket transports against a real Mosquitto:
+//! `mqtts://` with a private CA, mutual TLS, refused certificates, `ws://`
+//! and `wss://`.
+//!
+//! The certificates are made fresh by every test with rcgen (a CA, a server
+//! certificate for 127.0.0.1 and localhost, a client certificate, and an
+//! unrelated second CA) and written as PEM files into a temporary directory
+//! that Mosquitto and the client both read. Every wait is bounded by
+//! [`STEP`]; every connection goes to 127.0.0.1.
+
+use std::fs;
+use std::future::{Future, IntoFuture};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use mq_e2e::{Broker, BrokerConfig, TlsConfig};
+use mq_tokio::tls::{rustls, TlsError, TlsOptions};
+use mq_tokio::{connect, Client, ConnectOptions, DisconnectReason, Error, QoS, ReasonCode};
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose,
+};
+
+/// The longest any one step (connect, subscribe, publish, receive) may take.
+const STEP: Duration = Duration::from_secs(10);
+
+/// PEM files of a throwaway public-key infrastructure, removed on drop.
+struct Pki {
+    dir: PathBuf,
+    /// The CA that signed the server and client certificates.
+    ca: PathBuf,
+    server_cert: PathBuf,
+    server_key: PathBuf,
+    client_cert: PathBuf,
+    client_key: PathBuf,
+    /// A CA that signed nothing here.
+    other_ca: PathBuf,
+}
+
+impl Pki {
+    fn new() -> Pki {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "mq-e2e-pki-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).expect("create the certificate directory");
+        let write = |name: &str, pem: String| {
+            let path = dir.join(name);
+            fs::write(&path, pem).expect("write a PEM file");
+            path
+        };
+
+        let (ca_params, ca_key) = ca("mq e2e CA");
+        let ca_cert = ca_params.self_signed(&ca_key).expect("self-sign the CA");
+        let issuer = Issuer::new(ca_params, ca_key);
+        let (other_params, other_key) = ca("mq e2e unrelated CA");
+        let other_cert = other_params.self_signed(&other_key).expect("self-sign");
+
+        let leaf = |names: Vec<String>, cn: &str, usage: ExtendedKeyUsagePurpose| {
+            let mut params = CertificateParams::new(names).expect("leaf parameters");
+            params.distinguished_name.push(DnType::CommonName, cn);
+            params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+            params.extended_key_usages = vec![usage];
+            params.use_authority_key_identifier_extension = true;
+            let key = KeyPair::generate().expect("leaf key");
+            let cert = params.signed_by(&key, &issuer).expect("sign a leaf");
+            (cert.pem(), key.serialize_pem())
+        };
+        let (server_cert, server_key) = leaf(
+            vec!["127.0.0.1".into(), "localhost".into()],
+            "127.0.0.1",
+            ExtendedKeyUsagePurpose::ServerAuth,
+        );
+        let (client_cert, client_key) = leaf(
+            Vec::new(),
+            "mq-e2e-client",
+            ExtendedKeyUsagePurpose::ClientAuth,
+        );
+        Pki {
+            ca: write("ca.pem", ca_cert.pem()),
+            server_cert: write("server.pem", server_cert),
+            server_key: write("server.key", server_key),
+            client_cert: write("client.pem", client_cert),
+            client_key: write("client.key", client_key),
+            other_ca: write("other-ca.pem", other_cert.pem()),
+            dir,
+        }
+    }
+
+    /// A TLS listener presenting the server certificate.
+    fn listener(&self) -> TlsConfig {
+        TlsConfig::new(&self.server_cert, &self.server_key)
+    }
+}
+
+impl Drop for Pki {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The parameters and key of a CA named `name`.
+fn ca(name: &str) -> (CertificateParams, KeyPair) {
+    let mut params = CertificateParams::new(Vec::new()).expect("CA parameters");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.distinguished_name.push(DnType::CommonName, name);
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    (params, KeyPair::generate().expect("CA key"))
+}
+
+/// Runs `fut`, failing the test if it takes longer than [`STEP`].
+async fn bounded<T>(what: &str, fut: impl Future<Output = T>) -> T {
+    tokio::time::timeout(STEP, fut)
+        .await
+        .unwrap_or_else(|_| panic!("{what} took longer than {STEP:?}"))
+}
+
+/// Options that fail fast: no reconnects, a short connect timeout.
+fn options(client_id: &str, tls: TlsOptions) -> ConnectOptions {
+    let mut options = ConnectOptions::new(client_id);
+    options.auto_reconnect = false;
+    options.mqtt.connect_timeout = Duration::from_secs(5);
+    options.tls = tls;
+    options
+}
+
+async fn connected(url: &str, options: ConnectOptions) -> Client {
+    match bounded("connect", connect(url, options)).await {
+        Ok(client) => client,
+        Err(e) => panic!("connect to {url} failed: {e}"),
+    }
+}
+
+/// Subscribes to `topic`, publishes to it at QoS 1 a small message and one
+/// larger than any single TLS record or read buffer, receives both, and
+/// disconnects.
+async fn round_trip(client: Client, topic: &str) {
+    let mut sub = bounded("subscribe", client.subscribe(topic, QoS::AtLeastOnce))
+        .await
+        .expect("subscribe");
+    let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    for payload in [b"hello".to_vec(), big] {
+        let code = bounded(
+            "publish",
+            client
+                .publish(topic, payload.clone())
+                .qos(QoS::AtLeastOnce)
+                .into_future(),
+        )
+        .await
+        .expect("publish at QoS 1");
+        assert_eq!(code, ReasonCode::Success);
+        let msg = bounded("receive", sub.recv())
+            .await
+            .expect("the subscription ended");
+        assert_eq!(msg.topic.as_str(), topic);
+        assert_eq!(msg.qos, QoS::AtLeastOnce);
+        assert_eq!(msg.payload.len(), payload.len());
+        assert!(msg.payload[..] == payload[..], "payload changed in transit");
+    }
+    bounded("disconnect", client.disconnect())
+        .await
+        .expect("disconnect");
+}
+
+/// Connecting must fail, in time; returns the error.
+async fn refused(url: &str, options: ConnectOptions) -> Error {
+    match bounded("a refused connect", connect(url, options)).await {
+        Ok(client) => {
+            let _ = client.disconnect().await;
+            panic!("connect to {url} succeeded but should have failed")
+        }
+        Err(e) => e,
+    }
+}
+
+fn mqtts(broker: &Broker) -> String {
+    format!("mqtts://127.0.0.1:{}", broker.tls_port())
+}
+
+#[tokio::test]
+async fn mqtts_round_trip_with_a_ca_file() {
+    let pki = Pki::new();
+    let broker = Broker::start(BrokerConfig::new().tls(pki.listener()));
+    let tls = TlsOptions::new().ca_file(&pki.ca);
+    let client = connected(&mqtts(&broker), options("tls-ca", tls)).await;
+    round_trip(client, "mq/e2e/tls").await;
+}
+
+#[tokio::test]
+async fn mqtts_with_a_server_name_override() {
+    let pki = Pki::new();
+    let broker = Broker::start(BrokerConfig::new().tls(pki.listener()));
+    // The certificate also names localhost; checking that name over 127.0.0.1 works.
+    let tls = TlsOptions::new().ca_file(&pki.ca).server_name("localhost");
+    let client = connected(&mqtts(&broker), options("tls-name", tls)).await;
+    round_trip(client, "mq/e2e/tls-name").await;
+
+    // A name the certificate does not carry is refused.
+    let tls = TlsOptions::new()
+        .ca_file(&pki.ca)
+        .server_name("broker.example");
+    let err = refused(&mqtts(&broker), options("tls-wrong-name", tls)).await;
+    assert!(
+        matches!(err, Error::Tls(TlsError::Handshake { ref server, .. }) if server == "broker.example"),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn mqtts_with_a_rustls_config_of_our_own() {
+    let pki = Pki::new();
+    let broker = Broker::start(BrokerConfig::new().tls(pki.listener()));
+    // Built by hand; the ca_file that would fail to load shows it takes precedence.
+    let mut roots = rustls::RootCertStore::empty();
+    let ca = fs::read(&pki.ca).expect("read the CA");
+    let ca = rustls::pki_types::pem::PemObject::from_pem_slice(&ca).expect("parse the CA");
+    roots.add(ca).expect("trust the CA");
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("protocol versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let tls = TlsOptions::new()
+        .ca_file(pki.dir.join("missing.pem"))
+        .config(Arc::new(config));
+    let client = connected(&mqtts(&broker), options("tls-config", tls)).await;
+    round_trip(client, "mq/e2e/tls-config").await;
+}
+
+#[tokio::test]
+async fn mutual_tls_needs_the_client_certificate() {
+    let pki = Pki::new();
+    let broker = Broker::start(
+        BrokerConfig::new().tls(pki.listener().cafile(&pki.ca).require_certificate(true)),
+    );
+    let url = mqtts(&broker);
+
+    let tls = TlsOptions::new()
+        .ca_file(&pki.ca)
+        .client_cert(&pki.client_cert, &pki.client_key);
+    let client = connected(&url, options("mtls-with-cert", tls)).await;
+    round_trip(client, "mq/e2e/mtls").await;
+
+    // Without a certificate the broker ends the connection: with TLS 1.3 the
+    // client learns it after its own handshake, when it reads the alert
+    // instead of a CONNACK.
+    let tls = TlsOptions::new().ca_file(&pki.ca);
+    let mut strict = options("mtls-without-cert", tls.clone());
+    strict.mqtt.protocol_fallback = false;
+    let err = refused(&url, strict).await;
+    assert!(
+        matches!(err, Error::Connect(DisconnectReason::TransportClosed)),
+        "{err:?}"
+    );
+    // With the default 3.1.1 fallback the first connect fails too (the
+    // driver gives up on the fallback before a first success).
+    let err = refused(&url, options("mtls-without-cert", tls)).await;
+    assert!(matches!(err, Error::Connect(_) | Error::Closed), "{err:?}");
+}
+
+#[tokio::test]
+async fn an_unknown_ca_is_refused_with_a_clear_error() {
+    let pki = Pki::new();
+    let broker = Broker::start(BrokerConfig::new().tls(pki.listener()));
+    let tls = TlsOptions::new().ca_file(&pki.other_ca);
+    let err = refused(&mqtts(&broker), options("tls-wrong-ca", tls)).await;
+    let text = err.to_string();
+    assert!(
+        matches!(err, Error::Tls(TlsError::Handshake { .. })),
+        "{err:?}"
+    );
+    assert!(
+        text.contains("127.0.0.1") && text.contains("UnknownIssuer"),
+        "unclear error: {text}"
+    );
+
+    // So is the default, Mozilla's roots.
+    let err = refused(
+        &mqtts(&broker),
+        options("tls-webpki", TlsOptions::default()),
+    )
+    .await;
+    assert!(
+        matches!(err, Error::Tls(TlsError::Handshake { .. })),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_bad_ca_file_fails_before_dialling() {
+    let pki = Pki::new();
+    let broker = Broker::start(BrokerConfig::new().tls(pki.listener()));
+    let missing = pki.dir.join("missing.pem");
+    let tls = TlsOptions::new().ca_file(&missing);
+    let err = refused(&mqtts(&broker), options("tls-missing-ca", tls)).await;
+    assert!(
+        matches!(err, Error::Tls(TlsError::ReadFile { ref path, .. }) if *path == missing),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn ws_round_trip() {
+    let broker = Broker::start(BrokerConfig::new().websockets(true));
+    let url = format!("ws://127.0.0.1:{}/mqtt", broker.ws_port());
+    let client = connected(&url, options("ws", TlsOptions::default())).await;
+    round_trip(client, "mq/e2e/ws").await;
+}
+
+#[tokio::test]
+async fn ws_to_a_plain_mqtt_port_fails_in_time() {
+    let broker = Broker::start(BrokerConfig::new());
+    let url = format!("ws://127.0.0.1:{}/mqtt", broker.port());
+    let err = refused(&url, options("ws-wrong-port", TlsOptions::default())).await;
+    assert!(matches!(err, Error::WebSocket { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn wss_round_trip() {
+    let pki = Pki::new();
+    // Options after the listeners apply to the last one, the WebSocket
+    // listener here (no MQTT TLS listener is asked for): it speaks TLS.
+    let broker = Broker::start(
+        BrokerConfig::new()
+            .websockets(true)
+            .extra_line(format!("certfile {}", pki.server_cert.display()))
+            .extra_line(format!("keyfile {}", pki.server_key.display())),
+    );
+    let url = format!("wss://127.0.0.1:{}/mqtt", broker.ws_port());
+    let tls = TlsOptions::new().ca_file(&pki.ca);
+    let client = connected(&url, options("wss", tls)).await;
+    round_trip(client, "mq/e2e/wss").await;
+}
