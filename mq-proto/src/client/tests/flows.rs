@@ -1820,3 +1820,35 @@ fn connect_on_an_open_connection_is_refused() {
     assert_eq!(s.client.connect(s.now), Err(CommandError::AlreadyConnected));
     s.expect_written(&[]);
 }
+
+/// MQTT-4.6.0-2, MQTT-4.6.0-3: acknowledgments of incoming QoS 1 and QoS 2
+/// messages go out in the order the messages arrived.
+#[test]
+fn incoming_acknowledgments_keep_arrival_order() {
+    let mut s = Scenario::connected_v5(Options::new("c"));
+    s.broker_sends(&[
+        0x32, 0x06, 0x00, 0x01, b'a', 0x00, 0x07, 0x00, // PUBLISH QoS 1, id 7
+        0x32, 0x06, 0x00, 0x01, b'b', 0x00, 0x03, 0x00, // PUBLISH QoS 1, id 3
+        0x34, 0x06, 0x00, 0x01, b'c', 0x00, 0x09, 0x00, // PUBLISH QoS 2, id 9
+        0x34, 0x06, 0x00, 0x01, b'd', 0x00, 0x02, 0x00, // PUBLISH QoS 2, id 2
+    ]);
+    s.expect_written(&[
+        0x40, 0x02, 0x00, 0x07, // PUBACK 7
+        0x40, 0x02, 0x00, 0x03, // PUBACK 3
+        0x50, 0x02, 0x00, 0x09, // PUBREC 9
+        0x50, 0x02, 0x00, 0x02, // PUBREC 2
+    ]);
+    s.broker_sends(&[0x62, 0x02, 0x00, 0x02, 0x62, 0x02, 0x00, 0x09]); // PUBREL 2, PUBREL 9
+    s.expect_written(&[0x70, 0x02, 0x00, 0x02, 0x70, 0x02, 0x00, 0x09]); // PUBCOMP 2, 9
+}
+
+/// MQTT-4.6.0-4: PUBRELs go out in the order the PUBRECs arrived.
+#[test]
+fn pubrels_follow_the_order_of_pubrecs() {
+    let mut s = Scenario::connected_v5(Options::new("c"));
+    publish(&mut s, msg("x", QoS::ExactlyOnce, b"1"));
+    publish(&mut s, msg("y", QoS::ExactlyOnce, b"2"));
+    s.written();
+    s.broker_sends(&[0x50, 0x02, 0x00, 0x02, 0x50, 0x02, 0x00, 0x01]); // PUBREC 2, PUBREC 1
+    s.expect_written(&[0x62, 0x02, 0x00, 0x02, 0x62, 0x02, 0x00, 0x01]); // PUBREL 2, PUBREL 1
+}
