@@ -340,8 +340,23 @@ impl Client {
     /// The client will not reconnect until [`Client::connect`] is called again.
     /// `disconnect.reason_code` and properties are sent on 5.0 (for example
     /// Disconnect with Will Message 0x04, or a new Session Expiry Interval).
-    pub fn disconnect(&mut self, now: Instant, disconnect: Disconnect) -> Result<(), CommandError> {
+    /// A Reason String, then User Properties, are left out when they would
+    /// make the packet larger than the broker accepts (MQTT-3.14.2-3, MQTT-3.14.2-4).
+    pub fn disconnect(
+        &mut self,
+        now: Instant,
+        mut disconnect: Disconnect,
+    ) -> Result<(), CommandError> {
         if self.state == ConnectionState::Connected {
+            if let Some(max) = self.server.maximum_packet_size {
+                let max = max as usize;
+                if disconnect.encoded_len(self.version)? > max {
+                    disconnect.properties.reason_string = None;
+                }
+                if disconnect.encoded_len(self.version)? > max {
+                    disconnect.properties.user_properties.clear();
+                }
+            }
             self.send(now, &Packet::Disconnect(disconnect))?;
         }
         self.closed = true;

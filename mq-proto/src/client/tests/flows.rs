@@ -1852,3 +1852,24 @@ fn pubrels_follow_the_order_of_pubrecs() {
     s.broker_sends(&[0x50, 0x02, 0x00, 0x02, 0x50, 0x02, 0x00, 0x01]); // PUBREC 2, PUBREC 1
     s.expect_written(&[0x62, 0x02, 0x00, 0x02, 0x62, 0x02, 0x00, 0x01]); // PUBREL 2, PUBREL 1
 }
+
+/// MQTT-3.14.2-3, MQTT-3.14.2-4: a DISCONNECT leaves out its Reason String,
+/// then its User Properties, rather than exceed the broker's Maximum Packet Size.
+#[test]
+fn disconnect_drops_reason_string_and_user_properties_over_the_maximum_packet_size() {
+    // CONNACK: Maximum Packet Size 8.
+    let mut s = connected_with(
+        Options::new("c"),
+        &[0x20, 0x08, 0x00, 0x00, 0x05, 0x27, 0x00, 0x00, 0x00, 0x08],
+    );
+    let mut d = crate::codec::Disconnect::new(ReasonCode::DisconnectWithWillMessage);
+    d.properties.reason_string = Some("a long goodbye".into());
+    d.properties.user_properties.push(("k".into(), "v".into()));
+    d.properties.session_expiry_interval = Some(0);
+    s.client.disconnect(s.now, d).expect("disconnect");
+    s.expect_written(&[
+        0xE0, 0x07, // DISCONNECT, remaining length 7
+        0x04, // Disconnect with Will Message
+        0x05, 0x11, 0x00, 0x00, 0x00, 0x00, // Session Expiry Interval 0 only
+    ]);
+}
