@@ -146,6 +146,17 @@ median() {
         }'
 }
 
+# spread FILE -> "p25-p75" of the msg/s column, in thousands (nearest rank).
+spread() {
+    awk '$1 != "FAIL" { print $1 }' "$1" | sort -g | awk '
+        { v[NR] = $1 }
+        END {
+            if (NR == 0) { print "-"; exit }
+            lo = int((NR - 1) * 0.25) + 1; hi = NR - int((NR - 1) * 0.25)
+            printf "%.0fk-%.0fk", v[lo] / 1000, v[hi] / 1000
+        }'
+}
+
 started=$(date +%s)
 for row in $ROWS; do
     IFS=: read -r qos size workers <<<"$row"
@@ -166,8 +177,8 @@ done
 elapsed=$(($(date +%s) - started))
 
 {
-    echo "| row (QoS, payload, workers, messages) | client | msg/s (e2e) | CPU s | peak RSS MiB | ratio mq/rumqttc (msg/s, CPU, RSS) |"
-    echo "|---|---|---:|---:|---:|---|"
+    echo "| row (QoS, payload, workers, messages) | client | msg/s (e2e) | msg/s p25-p75 | CPU s | peak RSS MiB | ratio mq/rumqttc (msg/s, CPU, RSS) |"
+    echo "|---|---|---:|---:|---:|---:|---|"
     for row in $ROWS; do
         IFS=: read -r qos size workers <<<"$row"
         count=$COUNT
@@ -182,8 +193,10 @@ elapsed=$(($(date +%s) - started))
             function r(x, y) { return (x + 0 > 0 && y + 0 > 0) ? sprintf("%.2f", x / y) : "n/a" }
             BEGIN { printf "%s, %s, %s", r(a, b), r(c, d), r(e, f) }')
         mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
-        printf '| %s | mq-tokio | %s | %s | %s | %s |\n' "$label" "${mq_rate%.*}" "$mq_cpu" "$(mib "$mq_rss")" "$ratio"
-        printf '| | rumqttc | %s | %s | %s | |\n' "${ru_rate%.*}" "$ru_cpu" "$(mib "$ru_rss")"
+        mq_cpu=$(awk -v c="$mq_cpu" 'BEGIN { printf "%.3f", c }')
+        ru_cpu=$(awk -v c="$ru_cpu" 'BEGIN { printf "%.3f", c }')
+        printf '| %s | mq-tokio | %s | %s | %s | %s | %s |\n' "$label" "${mq_rate%.*}" "$(spread "$f_mq")" "$mq_cpu" "$(mib "$mq_rss")" "$ratio"
+        printf '| | rumqttc | %s | %s | %s | %s | |\n' "${ru_rate%.*}" "$(spread "$f_ru")" "$ru_cpu" "$(mib "$ru_rss")"
     done
     echo
     echo "Medians of $RUNS runs per client and row, alternating; MQTT $VERSION; Mosquitto on 127.0.0.1;" \
