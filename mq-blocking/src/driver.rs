@@ -4,10 +4,10 @@
 
 use std::io::{Read, Write};
 use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use mq_common::{Channels, ClientEvent, Command, ConnectOptions, Engine, Jitter, Snapshot};
+use mq_common::{Channels, ClientEvent, Command, ConnectOptions, Engine, Jitter};
 use mq_proto::client::Instant;
 use mq_proto::url::BrokerUrl;
 
@@ -42,7 +42,6 @@ pub(crate) struct Driver {
     pub(crate) commands: Receiver<Command<Std>>,
     pub(crate) bell: Doorbell,
     pub(crate) wake: Receiver<()>,
-    pub(crate) shared: Arc<Mutex<Snapshot>>,
     pub(crate) origin: std::time::Instant,
     pub(crate) jitter: Jitter,
 }
@@ -69,10 +68,10 @@ impl Driver {
                     self.engine.dial_failed(e);
                 }
             }
-            self.publish_state();
+            // Still waiting for the first connection here means the core fell
+            // back to 3.1.1 and wants another attempt at once.
             if self.engine.is_stopping()
-                || !self.engine.ever_connected()
-                || !self.options.auto_reconnect
+                || (self.engine.ever_connected() && !self.options.auto_reconnect)
             {
                 break;
             }
@@ -88,7 +87,6 @@ impl Driver {
             }
         }
         self.engine.finish();
-        self.publish_state();
     }
 
     /// Waits `delay` while still taking commands; false if the user stopped the client.
@@ -128,7 +126,6 @@ impl Driver {
                 let now = self.now();
                 self.engine.after_input(now);
             }
-            self.publish_state();
             if self.engine.connection_ended() {
                 let _ = writer.flush();
                 close();
@@ -186,12 +183,6 @@ impl Driver {
             took = true;
         }
         took
-    }
-
-    fn publish_state(&self) {
-        if let Ok(mut shared) = self.shared.lock() {
-            shared.update(self.engine.core(), self.engine.is_stopping());
-        }
     }
 }
 

@@ -71,13 +71,14 @@ fn start(
     let events = channels::Events::default();
     let shared = Arc::new(Mutex::new(mq_common::Snapshot::new(&options.mqtt)));
     let (first_tx, first_rx) = channels::once();
-    let engine = mq_common::Engine::new(
+    let mut engine = mq_common::Engine::new(
         &options,
         channels::Std {
             events: events.clone(),
         },
         first_tx,
     );
+    engine.share_snapshot(shared.clone());
     let subscription_capacity = options.subscription_capacity.max(1);
     let driver = driver::Driver {
         engine,
@@ -87,7 +88,6 @@ fn start(
         commands,
         bell: bell.clone(),
         wake,
-        shared: shared.clone(),
         origin: std::time::Instant::now(),
         jitter: mq_common::Jitter::default(),
     };

@@ -6,6 +6,7 @@
 //! small [`Channels`] traits.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use mq_proto::client::{
@@ -16,7 +17,7 @@ use mq_proto::{
     Disconnect, MqttString, ProtocolVersion, Publish, QoS, ReasonCode, Subscribe, Unsubscribe,
 };
 
-use crate::{ClientEvent, ConnectOptions, Error, Message, QueuePolicy};
+use crate::{ClientEvent, ConnectOptions, Error, Message, QueuePolicy, Snapshot};
 
 /// Sends one result back to whoever waits for it (a oneshot sender, a waiter).
 pub trait Reply<T>: Send + 'static {
@@ -138,6 +139,7 @@ pub struct Engine<C: Channels> {
     disconnect_reply: Option<C::Reply<()>>,
     stopping: bool,
     requests: Requests<C>,
+    snapshot: Option<Arc<Mutex<Snapshot>>>,
 }
 
 /// Outstanding requests (5.0 request/response) and the topic replies come to.
@@ -167,11 +169,29 @@ impl<C: Channels> Engine<C> {
             reauth: None,
             disconnect_reply: None,
             stopping: false,
+            snapshot: None,
             requests: Requests {
                 reply_topic: None,
                 waiting: HashMap::new(),
                 next: 0,
             },
+        }
+    }
+
+    /// Keeps `snapshot` up to date for user handles: after every input, and
+    /// before connection events go out (so a handle woken by `Connected`
+    /// already sees the broker's capabilities).
+    pub fn share_snapshot(&mut self, snapshot: Arc<Mutex<Snapshot>>) {
+        self.snapshot = Some(snapshot);
+        self.refresh();
+    }
+
+    fn refresh(&self) {
+        if let Some(snapshot) = &self.snapshot {
+            let mut guard = snapshot
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            guard.update(&self.core, self.stopping);
         }
     }
 
@@ -423,6 +443,7 @@ impl<C: Channels> Engine<C> {
                 None => break,
             }
         }
+        self.refresh();
     }
 
     /// When [`Engine::handle_timeout`] must run next: the core's deadline or a request's.
@@ -448,6 +469,7 @@ impl<C: Channels> Engine<C> {
     /// The client has stopped for good: completes the disconnect request.
     pub fn finish(&mut self) {
         self.stopping = true;
+        self.refresh();
         if let Some(reply) = self.disconnect_reply.take() {
             reply.send(Ok(()));
         }
@@ -461,6 +483,7 @@ impl<C: Channels> Engine<C> {
     fn event(&mut self, event: Event) {
         match event {
             Event::Connected { session_present } => {
+                self.refresh();
                 if let Some(first) = self.first_connect.take() {
                     first.send(Ok(()));
                 }
@@ -510,6 +533,7 @@ impl<C: Channels> Engine<C> {
                 }
             }
             Event::Disconnected(reason) => {
+                self.refresh();
                 if let Some(reply) = self.reauth.take() {
                     reply.send(Err(Error::Connect(Box::new(reason.clone()))));
                 }

@@ -17,12 +17,19 @@ pub enum Error {
     /// The URL needs a transport this build leaves out (a cargo feature).
     #[error("{0} support is not enabled: turn on the `{1}` feature")]
     FeatureDisabled(&'static str, &'static str),
-    /// TLS could not be set up or the handshake failed.
-    #[error("TLS: {0}")]
-    Tls(String),
+    /// TLS could not be set up: a bad certificate or key file, or a failed
+    /// handshake (an untrusted broker certificate, a refused client certificate).
+    #[cfg(feature = "tls")]
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
     /// The WebSocket upgrade was refused or failed.
-    #[error("WebSocket handshake failed: {0}")]
-    WebSocket(String),
+    #[error("WebSocket handshake with {url} failed: {reason}")]
+    WebSocket {
+        /// The URL asked for.
+        url: String,
+        /// What went wrong (the HTTP status when the server refused).
+        reason: String,
+    },
     /// The first connection failed (refused, protocol error, timeout).
     #[error("connection failed: {0:?}")]
     Connect(Box<DisconnectReason>),

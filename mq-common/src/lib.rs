@@ -24,6 +24,8 @@ mod engine;
 mod error;
 mod options;
 mod snapshot;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 pub use engine::{Channels, Command, Engine, Reply, Sink, Subscribed, TrySend};
 pub use error::Error;

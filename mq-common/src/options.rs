@@ -36,6 +36,9 @@ pub struct ConnectOptions {
     pub subscription_capacity: usize,
     /// Commands buffered between client handles and the driver. Default 1024.
     pub command_capacity: usize,
+    /// TLS settings for `mqtts://` and `wss://`.
+    #[cfg(feature = "tls")]
+    pub tls: crate::tls::TlsOptions,
 }
 
 impl ConnectOptions {
@@ -47,6 +50,8 @@ impl ConnectOptions {
             queue_policy: QueuePolicy::default(),
             subscription_capacity: 1024,
             command_capacity: 1024,
+            #[cfg(feature = "tls")]
+            tls: crate::tls::TlsOptions::default(),
         }
     }
 }
