@@ -193,8 +193,11 @@ impl Publish {
                 properties,
             })))
         } else {
-            let properties = Properties::default();
-            head.check_topic(&properties)?;
+            // No Topic Alias on 3.1.1. No `Properties` local either: an empty
+            // block is written straight into the result, not built and copied.
+            if head.topic.bytes().is_empty() {
+                return Err(DecodeError::MissingTopicName);
+            }
             let start = r.position();
             Ok(Some(Packet::Publish(Publish {
                 dup: head.dup,
@@ -203,7 +206,7 @@ impl Publish {
                 topic: head.topic,
                 packet_id: head.packet_id,
                 payload: take_payload(frame, start, end),
-                properties,
+                properties: Properties::default(),
             })))
         }
     }
