@@ -1907,6 +1907,67 @@ mod regressions {
         assert_eq!(c.in_flight(), 0);
     }
 
+    /// An authenticator whose answers have the given sizes, in turn.
+    struct Sized(VecDeque<usize>);
+
+    impl mq_proto::client::Authenticator for Sized {
+        fn method(&self) -> &str {
+            "M"
+        }
+        fn initial_data(&mut self) -> Result<Option<Bytes>, mq_proto::client::AuthError> {
+            Ok(Some(vec![b'x'; self.0.pop_front().unwrap_or(0)].into()))
+        }
+        fn challenge(
+            &mut self,
+            _: Option<&Bytes>,
+        ) -> Result<Option<Bytes>, mq_proto::client::AuthError> {
+            self.initial_data()
+        }
+        fn finish(&mut self, _: Option<&Bytes>) -> Result<(), mq_proto::client::AuthError> {
+            Ok(())
+        }
+    }
+
+    /// Fuzz crash (client target, crash-f9858613): once connected, the
+    /// broker's Maximum Packet Size is known, and our AUTH packets must fit
+    /// it (MQTT-3.1.2-24): re-authentication is refused at once, and a
+    /// challenge answer that does not fit fails the authentication. Both used
+    /// to be sent.
+    #[test]
+    fn auth_packets_respect_the_brokers_maximum_packet_size() {
+        let mut c = Client::new(Options::new("c"));
+        // Answers: CONNECT 1 byte, re-authentication 30 (too large), 1, challenge 30 (too large).
+        c.set_authenticator(Box::new(Sized([1, 30, 1, 30].into())));
+        c.connect(Instant::ZERO).unwrap();
+        written(&mut c);
+        // CONNACK: Maximum Packet Size 20, Authentication Method "M".
+        c.handle_bytes(
+            Instant::ZERO,
+            &[
+                0x20, 0x0C, 0x00, 0x00, 0x09, 0x27, 0x00, 0x00, 0x00, 0x14, 0x15, 0x00, 0x01, b'M',
+            ],
+        );
+        assert_eq!(c.state(), ConnectionState::Connected);
+        assert_eq!(
+            c.reauthenticate(Instant::ZERO),
+            Err(mq_proto::client::CommandError::PacketTooLarge { size: 41, max: 20 })
+        );
+        assert_eq!(written(&mut c), []);
+
+        c.reauthenticate(Instant::ZERO).unwrap();
+        assert_eq!(
+            written(&mut c),
+            [0xF0, 0x0A, 0x19, 0x08, 0x15, 0x00, 0x01, b'M', 0x16, 0x00, 0x01, b'x']
+        );
+        // AUTH 0x18 (continue), method "M": the 30-byte answer does not fit.
+        c.handle_bytes(
+            Instant::ZERO,
+            &[0xF0, 0x06, 0x18, 0x04, 0x15, 0x00, 0x01, b'M'],
+        );
+        assert_eq!(written(&mut c), [0xE0, 0x01, 0x87]); // DISCONNECT Not authorized
+        assert_eq!(c.state(), ConnectionState::Disconnected);
+    }
+
     /// On a resumed session, a SUBSCRIBE still unacknowledged goes out again
     /// before the publishes made after it, as it did the first time, so the
     /// broker routes them to it. It used to follow every resent PUBLISH, and a

@@ -6,6 +6,7 @@ use core::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 
+use super::auth::AuthError;
 use super::event::{
     AuthFailure, CommandError, DisconnectReason, Event, ProtocolViolation, RequestError,
 };
@@ -287,6 +288,13 @@ impl Client {
                     Ok(response) => {
                         let reply =
                             auth_packet(ReasonCode::ContinueAuthentication, method, response);
+                        if let Some((size, max)) = self.too_large_for_broker(&reply) {
+                            let e = AuthError(alloc::format!(
+                                "response of {size} bytes exceeds the broker's maximum packet size {max}"
+                            ));
+                            let violation = ProtocolViolation::Auth(AuthFailure::Authenticator(e));
+                            return self.protocol_error(now, ReasonCode::NotAuthorized, violation);
+                        }
                         self.send_control(now, &reply);
                     }
                     Err(e) => {
@@ -330,9 +338,20 @@ impl Client {
             .ok_or(CommandError::NoAuthenticator)?;
         let data = auth.initial_data()?;
         let method = Some(auth.method().into());
+        let packet = auth_packet(ReasonCode::ReAuthenticate, method, data);
+        if let Some((size, max)) = self.too_large_for_broker(&packet) {
+            return Err(CommandError::PacketTooLarge { size, max });
+        }
         self.auth_exchanges = Some(0);
-        self.send_control(now, &auth_packet(ReasonCode::ReAuthenticate, method, data));
+        self.send_control(now, &packet);
         Ok(())
+    }
+
+    /// Size and limit when `packet` exceeds the broker's Maximum Packet Size (MQTT-3.1.2-24).
+    fn too_large_for_broker(&self, packet: &Packet) -> Option<(usize, u32)> {
+        let size = packet.encoded_len(self.version).ok()?;
+        let max = self.server.maximum_packet_size?;
+        (size > max as usize).then_some((size, max))
     }
 
     /// Ends the connection on the user's request: queues DISCONNECT when connected.
