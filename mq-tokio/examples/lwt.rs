@@ -9,7 +9,7 @@ use std::net::Shutdown;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mq_tokio::{connect, ConnectOptions, QoS, Will};
+use mq_tokio::{connect, connect_with, ConnectOptions, QoS, Will};
 
 const STATUS: &str = "mq-example/devices/sensor-7/status";
 
@@ -42,15 +42,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         format!("{}:{}", u.host, u.port)
     };
     let slot = socket.clone();
-    opts.connector = Some(Arc::new(move || {
+    let connector = move || {
         let (addr, slot) = (addr.clone(), slot.clone());
         async move {
             let std = tokio::net::TcpStream::connect(addr).await?.into_std()?;
             *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(std.try_clone()?);
             tokio::net::TcpStream::from_std(std)
         }
-    }));
-    let device = connect(&url, opts).await?;
+    };
+    let device = connect_with(connector, opts).await?;
     device
         .publish(STATUS, "online")
         .qos(QoS::AtLeastOnce)

@@ -15,18 +15,18 @@ use mq_proto::{
 };
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-use crate::driver::{Command, Reply};
-use crate::state::Shared;
+use mq_common::{Command, Snapshot};
+
+use crate::channels::{Once, Sink, Tokio};
 use crate::{ClientEvent, Error, Message};
 
 /// A connected MQTT client. See the [crate documentation](crate) for an example.
 #[derive(Clone)]
 pub struct Client {
-    pub(crate) commands: mpsc::Sender<Command>,
-    pub(crate) shared: Arc<Mutex<Shared>>,
+    pub(crate) commands: mpsc::Sender<Command<Tokio>>,
+    pub(crate) shared: Arc<Mutex<Snapshot>>,
     pub(crate) events: broadcast::Sender<ClientEvent>,
     pub(crate) subscription_capacity: usize,
-    pub(crate) responder: Arc<tokio::sync::OnceCell<crate::request::Responder>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -39,16 +39,19 @@ impl std::fmt::Debug for Client {
 
 /// Sends `command` built around a reply channel and awaits the reply.
 async fn ask<T>(
-    commands: &mpsc::Sender<Command>,
-    build: impl FnOnce(Reply<T>) -> Command,
+    commands: &mpsc::Sender<Command<Tokio>>,
+    build: impl FnOnce(Once<T>) -> Command<Tokio>,
 ) -> Result<T, Error> {
     let (tx, rx) = oneshot::channel();
-    commands.send(build(tx)).await.map_err(|_| Error::Closed)?;
+    commands
+        .send(build(Once(tx)))
+        .await
+        .map_err(|_| Error::Closed)?;
     rx.await.map_err(|_| Error::Closed)?
 }
 
 impl Client {
-    fn shared(&self) -> Shared {
+    fn shared(&self) -> Snapshot {
         match self.shared.lock() {
             Ok(s) => s.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
@@ -84,7 +87,8 @@ impl Client {
     /// a Subscription Identifier and User Properties (`packet.packet_id` is ignored).
     /// Every filter's messages arrive on the one returned stream.
     pub async fn subscribe_with(&self, packet: Subscribe) -> Result<Subscription, Error> {
-        let (sink, rx) = mpsc::channel(self.subscription_capacity);
+        let (tx, rx) = mpsc::channel(self.subscription_capacity);
+        let sink = Sink(tx);
         let granted = ask(&self.commands, |reply| Command::Subscribe {
             packet,
             sink,
@@ -141,9 +145,9 @@ impl Client {
     /// Messages that arrived before the first call (up to the subscription
     /// capacity) come first.
     pub async fn unrouted_messages(&self) -> Result<Subscription, Error> {
-        let (sink, rx) = mpsc::channel(self.subscription_capacity);
+        let (tx, rx) = mpsc::channel(self.subscription_capacity);
         self.commands
-            .send(Command::DefaultRoute(sink))
+            .send(Command::DefaultRoute(Sink(tx)))
             .await
             .map_err(|_| Error::Closed)?;
         Ok(Subscription {
@@ -230,7 +234,14 @@ impl Client {
         payload: impl Into<Bytes>,
         timeout: Duration,
     ) -> Result<Message, Error> {
-        crate::request::request(self, topic.into(), payload.into(), timeout).await
+        let mut publish = Publish::new(topic, payload);
+        publish.qos = QoS::AtLeastOnce;
+        ask(&self.commands, |reply| Command::Request {
+            publish,
+            timeout,
+            reply,
+        })
+        .await
     }
 }
 
@@ -310,7 +321,7 @@ impl PublishBuilder<'_> {
         let (reply, rx) = oneshot::channel();
         let command = Command::Publish {
             publish: self.publish,
-            reply,
+            reply: Once(reply),
         };
         self.client
             .commands
@@ -363,7 +374,7 @@ pub struct Subscription {
     rx: mpsc::Receiver<Message>,
     routes: Vec<RouteId>,
     reason_codes: Vec<ReasonCode>,
-    commands: mpsc::Sender<Command>,
+    commands: mpsc::Sender<Command<Tokio>>,
 }
 
 impl Subscription {

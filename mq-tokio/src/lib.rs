@@ -35,7 +35,7 @@
 //! | `mqtts://`, `ssl://`, `tls://` | TLS over TCP (`tls::TlsOptions`) | `tls` (default) |
 //! | `ws://` | WebSocket, subprotocol `mqtt` | `websocket` |
 //! | `wss://` | WebSocket over TLS | `websocket` and `tls` |
-//! | anything | your own stream ([`ConnectOptions::connector`]) | always |
+//! | anything | your own stream ([`connect_with`]) | always |
 //!
 //! TLS is rustls with the *ring* provider, chosen per connection (no
 //! process-wide default provider is installed). Build with
@@ -45,23 +45,17 @@
 //!
 //! `driver.rs` is the only place with a loop: it reads from the transport
 //! into [`mq_proto::client::Client::handle_bytes`], takes commands from
-//! handles, sleeps until `poll_timeout`, writes `poll_transmit`, and turns
-//! core events into replies and stream items. Everything else is handle
-//! plumbing (`client.rs`), transports (`transport.rs`) and request/response.
+//! handles, sleeps until the next deadline, writes `poll_transmit`, and lets
+//! [`mq_common::Engine`] (shared with mq-smol and mq-blocking) turn core
+//! events into replies, routed messages and connection events.
+//! `channels.rs` gives the engine tokio's channels; `client.rs` is handle
+//! plumbing; `transport.rs`, `tls.rs` and `ws.rs` open the byte stream.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
-// `DisconnectReason` carries a whole CONNACK or DISCONNECT with its
-// properties, which makes `Error::Connect` and `ClientEvent::ConnectionLost`
-// large. Boxing it changes the driver and the handles; until that is done,
-// the size is accepted here.
-#![allow(clippy::result_large_err, clippy::large_enum_variant)]
 
+mod channels;
 mod client;
 mod driver;
-mod error;
-mod options;
-mod request;
-mod state;
 #[cfg(feature = "tls")]
 pub mod tls;
 mod transport;
@@ -69,67 +63,68 @@ mod transport;
 mod ws;
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 pub use client::{subscribe_packet, Client, PublishBuilder, PublishToken, Subscription};
-pub use error::Error;
+pub use mq_common::{ClientEvent, ConnectOptions, Error, Message, QueuePolicy};
 pub use mq_proto::client::{DisconnectReason, ServerCapabilities, Stats};
 pub use mq_proto::{
     Disconnect, MqttString, Properties, ProtocolVersion, QoS, ReasonCode, RetainHandling,
     Subscribe, SubscriptionOptions, Will,
 };
-pub use options::{ConnectOptions, QueuePolicy};
 pub use transport::{BoxStream, ConnectFuture, Connector, Stream};
-
-/// A received message: topic (with any Topic Alias resolved), payload, QoS,
-/// flags and 5.0 properties.
-pub type Message = mq_proto::Publish;
-
-/// Something that happened to the connection.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ClientEvent {
-    /// CONNACK accepted a connection.
-    Connected {
-        /// Whether the broker resumed the session.
-        session_present: bool,
-    },
-    /// The connection ended, and why.
-    ConnectionLost(DisconnectReason),
-    /// A reconnect attempt follows after `delay`.
-    Reconnecting {
-        /// The backoff delay.
-        delay: Duration,
-    },
-    /// Subscriptions made again after the broker lost the session, with its codes.
-    Resubscribed(Vec<(MqttString, ReasonCode)>),
-    /// The broker named another server (Server Reference in CONNACK or DISCONNECT).
-    ServerRedirect(MqttString),
-}
 
 /// Connects to the broker at `url` and returns once the first CONNACK accepted
 /// the connection; the first failure is returned, later ones are retried.
 ///
 /// `url` is `mqtt://`, `tcp://`, `mqtts://`, `ssl://`, `tls://`, `ws://` or
-/// `wss://` (TLS and WebSocket need the `tls` and `websocket` features), or
-/// anything when `options.connector` supplies the transport.
+/// `wss://` (TLS and WebSocket need the `tls` and `websocket` features).
 pub async fn connect(url: &str, options: ConnectOptions) -> Result<Client, Error> {
+    start(url, options, None).await
+}
+
+/// Connects over a transport of the user's own (Unix socket, proxy, in-memory
+/// pipe), opened by `connector` for the first connection and every reconnect.
+pub async fn connect_with(
+    connector: impl Connector,
+    options: ConnectOptions,
+) -> Result<Client, Error> {
+    start(
+        "mqtt://custom-transport",
+        options,
+        Some(Arc::new(connector)),
+    )
+    .await
+}
+
+async fn start(
+    url: &str,
+    options: ConnectOptions,
+    connector: Option<Arc<dyn Connector>>,
+) -> Result<Client, Error> {
     let url = mq_proto::url::BrokerUrl::parse(url)?;
-    let (commands_tx, commands_rx) = tokio::sync::mpsc::channel(options.command_capacity.max(1));
+    let (commands_tx, commands) = tokio::sync::mpsc::channel(options.command_capacity.max(1));
     let (events, _) = tokio::sync::broadcast::channel(64);
     let (first_tx, first_rx) = tokio::sync::oneshot::channel();
-    let shared = Arc::new(Mutex::new(state::Shared::new(
-        &mq_proto::client::Client::new(options.mqtt.clone()),
-    )));
-    let subscription_capacity = options.subscription_capacity.max(1);
-    let driver = driver::Driver::new(
-        url,
-        options,
-        commands_rx,
-        shared.clone(),
-        events.clone(),
-        first_tx,
+    let shared = Arc::new(Mutex::new(mq_common::Snapshot::new(&options.mqtt)));
+    let mut engine = mq_common::Engine::new(
+        &options,
+        channels::Tokio {
+            events: events.clone(),
+        },
+        channels::Once(first_tx),
     );
+    engine.share_snapshot(shared.clone());
+    let subscription_capacity = options.subscription_capacity.max(1);
+    let driver = driver::Driver {
+        engine,
+        url: Arc::new(url),
+        options: Arc::new(options),
+        connector,
+        commands,
+        origin: tokio::time::Instant::now(),
+        jitter: mq_common::Jitter::default(),
+        read_buf: vec![0; 64 * 1024],
+    };
     tokio::spawn(driver.run());
     first_rx.await.map_err(|_| Error::Closed)??;
     Ok(Client {
@@ -137,6 +132,5 @@ pub async fn connect(url: &str, options: ConnectOptions) -> Result<Client, Error
         shared,
         events,
         subscription_capacity,
-        responder: Arc::default(),
     })
 }

@@ -26,9 +26,10 @@ pub type ConnectFuture<'a> = Pin<Box<dyn Future<Output = io::Result<BoxStream>> 
 /// Any `Fn() -> impl Future<Output = io::Result<S>>` is a connector:
 ///
 /// ```no_run
-/// use std::sync::Arc;
-/// let mut opts = mq_tokio::ConnectOptions::new("c1");
-/// opts.connector = Some(Arc::new(|| tokio::net::TcpStream::connect("127.0.0.1:1883")));
+/// # async fn run() -> Result<(), mq_tokio::Error> {
+/// let connector = || tokio::net::TcpStream::connect("127.0.0.1:1883");
+/// let client = mq_tokio::connect_with(connector, mq_tokio::ConnectOptions::new("c1")).await?;
+/// # drop(client); Ok(()) }
 /// ```
 pub trait Connector: Send + Sync + 'static {
     /// Opens a new stream.
@@ -48,8 +49,12 @@ where
 }
 
 /// Opens the transport `url` names, or the user's connector.
-pub(crate) async fn dial(url: &BrokerUrl, options: &ConnectOptions) -> Result<BoxStream, Error> {
-    if let Some(connector) = &options.connector {
+pub(crate) async fn dial(
+    url: &BrokerUrl,
+    options: &ConnectOptions,
+    connector: Option<&dyn Connector>,
+) -> Result<BoxStream, Error> {
+    if let Some(connector) = connector {
         return Ok(connector.connect().await?);
     }
     let tcp = TcpStream::connect((url.host.as_str(), url.port)).await?;

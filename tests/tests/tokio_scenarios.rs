@@ -56,7 +56,7 @@ fn map_error(e: Error) -> ClientError {
     match e {
         Error::Url(e) => ClientError::Url(e),
         Error::Io(e) => ClientError::Io(e.kind()),
-        Error::Connect(reason) => ClientError::Connect(reason),
+        Error::Connect(reason) => ClientError::Connect(*reason),
         Error::Command(e) => ClientError::Command(e),
         Error::Request(e) => ClientError::Request(e),
         Error::SubscribeRefused(codes) => ClientError::SubscribeRefused(codes),
@@ -69,7 +69,7 @@ fn map_error(e: Error) -> ClientError {
 fn map_event(e: ClientEvent) -> TestEvent {
     match e {
         ClientEvent::Connected { session_present } => TestEvent::Connected { session_present },
-        ClientEvent::ConnectionLost(reason) => TestEvent::ConnectionLost(reason),
+        ClientEvent::ConnectionLost(reason) => TestEvent::ConnectionLost(*reason),
         ClientEvent::Reconnecting { delay } => TestEvent::Reconnecting { delay },
         ClientEvent::Resubscribed(codes) => TestEvent::Resubscribed(codes),
         other => TestEvent::Other(format!("{other:?}")),
