@@ -102,6 +102,7 @@ impl Driver {
             self.engine
                 .channels()
                 .event(ClientEvent::Reconnecting { delay });
+            self.publish_state();
             if self.with_commands(Timer::after(delay)).await.is_none() {
                 break;
             }
@@ -122,6 +123,7 @@ impl Driver {
         self.forward_first();
         self.first = None;
         self.engine.finish();
+        self.engine.channels().flush_events();
         self.engine.channels().events.close();
     }
 
@@ -301,12 +303,14 @@ impl Driver {
         }
     }
 
-    /// Refreshes what handles read, then forwards a first-connect outcome.
+    /// Refreshes what handles read, then forwards a first-connect outcome and
+    /// the events raised meanwhile.
     fn publish_state(&mut self) {
         if let Ok(mut shared) = self.shared.lock() {
             shared.update(self.engine.core(), self.engine.is_stopping());
         }
         self.forward_first();
+        self.engine.channels().flush_events();
     }
 
     fn forward_first(&mut self) {

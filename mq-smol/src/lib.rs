@@ -116,6 +116,7 @@ async fn start(
         &options,
         channels::Smol {
             events: events.clone(),
+            raised: Default::default(),
         },
         first_reply,
     );
