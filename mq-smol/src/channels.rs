@@ -1,7 +1,6 @@
 //! The engine's channels on `async-channel`: bounded subscriber channels with
 //! a "room" signal for the driver, one-slot replies, and event listeners.
 
-use std::cell::RefCell;
 use std::sync::{Arc, Mutex};
 
 use async_channel::{Receiver, Sender, TrySendError};
@@ -111,30 +110,6 @@ impl Events {
 /// The channel family of this adapter.
 pub(crate) struct Smol {
     pub(crate) events: Events,
-    /// Events the engine raised since the last [`Smol::flush_events`]: the
-    /// driver hands them out after refreshing the snapshot, so a listener
-    /// that hears `ConnectionLost` also reads `is_connected() == false`.
-    pub(crate) raised: RefCell<Vec<ClientEvent>>,
-}
-
-impl Smol {
-    /// Hands raised events to every listener; one that is gone is dropped.
-    pub(crate) fn flush_events(&self) {
-        let raised = std::mem::take(&mut *self.raised.borrow_mut());
-        if raised.is_empty() {
-            return;
-        }
-        if let Ok(mut listeners) = self.events.0.lock() {
-            if let Some(listeners) = listeners.as_mut() {
-                for event in raised {
-                    tracing::debug!(?event, "client event");
-                    listeners.retain(|l| {
-                        !matches!(l.try_send(event.clone()), Err(TrySendError::Closed(_)))
-                    });
-                }
-            }
-        }
-    }
 }
 
 impl mq_common::Channels for Smol {
@@ -142,6 +117,12 @@ impl mq_common::Channels for Smol {
     type Sink = Sink;
 
     fn event(&self, event: ClientEvent) {
-        self.raised.borrow_mut().push(event);
+        tracing::debug!(?event, "client event");
+        if let Ok(mut listeners) = self.events.0.lock() {
+            if let Some(listeners) = listeners.as_mut() {
+                listeners
+                    .retain(|l| !matches!(l.try_send(event.clone()), Err(TrySendError::Closed(_))));
+            }
+        }
     }
 }

@@ -28,8 +28,9 @@ use crate::channels::{self, once, Once, Sink, Smol, Waiter};
 /// queue) or lets it go on without waiting for the outcome.
 ///
 /// The state accessors (`is_connected`, `stats`, `in_flight`...) read a
-/// snapshot the driver refreshes after every input: current once `connect` or
-/// `disconnect` returns, it may trail a just-resolved publish by a moment.
+/// snapshot the engine refreshes after every input and before connection
+/// events: current once `connect` or `disconnect` returns and when an event
+/// arrives, it may trail a just-resolved publish by a moment.
 #[derive(Clone)]
 pub struct Client {
     pub(crate) commands: Sender<Command<Smol>>,

@@ -5,17 +5,17 @@
 use std::future::{pending, Future};
 use std::io;
 use std::pin::pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use async_channel::{Receiver, Sender};
+use async_channel::Receiver;
 use async_io::Timer;
 use futures_lite::future::or;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
-use mq_common::{Channels, ClientEvent, Command, ConnectOptions, Engine, Error, Jitter, Snapshot};
+use mq_common::{Channels, ClientEvent, Command, ConnectOptions, Engine, Jitter};
 use mq_proto::client::Instant;
 use mq_proto::url::BrokerUrl;
 
-use crate::channels::{Smol, Waiter};
+use crate::channels::Smol;
 use crate::transport::{self, BoxStream, Connector};
 
 /// Commands taken in one go before the driver writes and reads again.
@@ -36,19 +36,12 @@ enum Wake {
     Room,
 }
 
-/// The engine's first-connect reply and where `connect` waits for it.
-pub(crate) type FirstConnect = (Waiter<()>, Sender<Result<(), Error>>);
-
 pub(crate) struct Driver {
     pub(crate) engine: Engine<Smol>,
     pub(crate) url: BrokerUrl,
     pub(crate) options: ConnectOptions,
     pub(crate) connector: Option<Arc<dyn Connector>>,
     pub(crate) commands: Receiver<Command<Smol>>,
-    pub(crate) shared: Arc<Mutex<Snapshot>>,
-    /// The engine's first-connect reply, forwarded to `connect` only once the
-    /// snapshot shows the connection, so handles never read a stale state.
-    pub(crate) first: Option<FirstConnect>,
     pub(crate) origin: std::time::Instant,
     pub(crate) jitter: Jitter,
 }
@@ -86,7 +79,6 @@ impl Driver {
                 }
             }
             self.engine.after_input(self.now());
-            self.publish_state();
             // A first connection that did not fail (the engine stops if it
             // did) ended in a protocol fallback: that retry is not a reconnect.
             if self.engine.is_stopping()
@@ -102,7 +94,6 @@ impl Driver {
             self.engine
                 .channels()
                 .event(ClientEvent::Reconnecting { delay });
-            self.publish_state();
             if self.with_commands(Timer::after(delay)).await.is_none() {
                 break;
             }
@@ -110,20 +101,14 @@ impl Driver {
         self.shut_down();
     }
 
-    /// Stops for good: handles see the client closed before `disconnect`
-    /// returns, and commands still queued fail with `Error::Closed`.
+    /// Stops for good: commands still queued fail with `Error::Closed`, then
+    /// the engine marks the snapshot closed and completes `disconnect`.
     fn shut_down(mut self) {
-        if let Ok(mut shared) = self.shared.lock() {
-            shared.update(self.engine.core(), true);
-        }
         self.commands.close();
         while let Ok(command) = self.commands.try_recv() {
             drop(command);
         }
-        self.forward_first();
-        self.first = None;
         self.engine.finish();
-        self.engine.channels().flush_events();
         self.engine.channels().events.close();
     }
 
@@ -147,7 +132,6 @@ impl Driver {
                 Err(None) => self.engine.handle_timeout(self.now()),
             }
             self.take_commands();
-            self.publish_state();
         }
     }
 
@@ -192,7 +176,6 @@ impl Driver {
         let mut armed: Option<std::time::Instant> = None;
         loop {
             self.write_out(&mut stream).await;
-            self.publish_state();
             if self.engine.connection_ended() {
                 let grace = Some(std::time::Instant::now() + CLOSE_GRACE);
                 or(async { stream.close().await.ok() }, sleep_until(grace)).await;
@@ -300,28 +283,6 @@ impl Driver {
                 }
             }
             self.engine.after_input(self.now());
-        }
-    }
-
-    /// Refreshes what handles read, then forwards a first-connect outcome and
-    /// the events raised meanwhile.
-    fn publish_state(&mut self) {
-        if let Ok(mut shared) = self.shared.lock() {
-            shared.update(self.engine.core(), self.engine.is_stopping());
-        }
-        self.forward_first();
-        self.engine.channels().flush_events();
-    }
-
-    fn forward_first(&mut self) {
-        if let Some((waiter, user)) = &self.first {
-            let outcome = match waiter.try_recv() {
-                Ok(outcome) => outcome,
-                Err(async_channel::TryRecvError::Empty) => return,
-                Err(async_channel::TryRecvError::Closed) => Err(Error::Closed),
-            };
-            let _ = user.try_send(outcome);
-            self.first = None;
         }
     }
 }

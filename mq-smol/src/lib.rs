@@ -111,15 +111,14 @@ async fn start(
     let events = channels::Events::new();
     let shared = Arc::new(Mutex::new(mq_common::Snapshot::new(&options.mqtt)));
     let (first_reply, first_waiter) = channels::once();
-    let (user_tx, user_rx) = async_channel::bounded(1);
-    let engine = mq_common::Engine::new(
+    let mut engine = mq_common::Engine::new(
         &options,
         channels::Smol {
             events: events.clone(),
-            raised: Default::default(),
         },
         first_reply,
     );
+    engine.share_snapshot(shared.clone());
     let subscription_capacity = options.subscription_capacity.max(1);
     driver::spawn(driver::Driver {
         engine,
@@ -127,8 +126,6 @@ async fn start(
         options,
         connector,
         commands,
-        shared: shared.clone(),
-        first: Some((first_waiter, user_tx)),
         origin: std::time::Instant::now(),
         jitter: mq_common::Jitter::default(),
     })?;
@@ -138,6 +135,6 @@ async fn start(
         events,
         subscription_capacity,
     };
-    channels::wait(&user_rx).await?;
+    channels::wait(&first_waiter).await?;
     Ok(client)
 }
