@@ -62,7 +62,12 @@ impl Driver {
         loop {
             let (url, connector) = (self.url.clone(), self.connector.clone());
             let timeout = self.options.mqtt.connect_timeout;
-            let dial = async move { transport::dial(&url, connector.as_deref(), timeout).await };
+            #[cfg(feature = "tls")]
+            let tls = self.options.tls.clone();
+            #[cfg(not(feature = "tls"))]
+            let tls = ();
+            let dial =
+                async move { transport::dial(&url, connector.as_deref(), &tls, timeout).await };
             // Commands are taken while dialing: publishes queue in the core.
             let Some(dialed) = self.with_commands(dial).await else {
                 break;

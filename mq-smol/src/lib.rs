@@ -39,7 +39,8 @@
 //! read from the transport (only while no subscriber is full), a command from
 //! the handles (only while the outgoing queue has room), the core's next
 //! deadline (an [`async_io::Timer`]) and room in a full subscriber. It dials
-//! TCP with [`async_io::Async`], or a [`Connector`] of yours.
+//! TCP with [`async_io::Async`] (TLS over it with futures-rustls, feature
+//! `tls`), or a [`Connector`] of yours.
 //!
 //! **Where the driver runs.** Neither smol nor async-std offers a spawn the
 //! other understands, and a library-chosen executor would be a third runtime
@@ -64,6 +65,14 @@
 mod channels;
 mod client;
 mod driver;
+#[cfg(feature = "tls")]
+pub mod tls {
+    //! TLS settings (feature `tls`): mq-common's [`TlsOptions`], shared by
+    //! every adapter, set in [`ConnectOptions::tls`](crate::ConnectOptions);
+    //! the handshake runs with futures-rustls (ring provider, no process-wide
+    //! default provider).
+    pub use mq_common::tls::*;
+}
 mod transport;
 
 use std::sync::{Arc, Mutex};
@@ -77,11 +86,13 @@ pub use mq_proto::{
 };
 pub use transport::{BoxStream, ConnectFuture, Connector, Stream};
 
-/// Connects to the broker at `url` (`mqtt://` or `tcp://`) and returns once
-/// the first CONNACK accepted the connection; the first failure is returned,
-/// later ones are retried (`options.auto_reconnect`).
+/// Connects to the broker at `url` and returns once the first CONNACK
+/// accepted the connection; the first failure is returned, later ones are
+/// retried (`options.auto_reconnect`).
 ///
-/// For TLS, WebSocket or any other transport, use [`connect_with`].
+/// `url` is `mqtt://` or `tcp://`, or `mqtts://`, `ssl://`, `tls://` with the
+/// `tls` feature (settings in `options.tls`). For WebSocket or any other
+/// transport, use [`connect_with`].
 /// Dropping the future before it resolves stops the client.
 pub async fn connect(url: &str, options: ConnectOptions) -> Result<Client, Error> {
     start(url, options, None).await

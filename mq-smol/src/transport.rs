@@ -57,44 +57,71 @@ where
     }
 }
 
+/// TLS settings (the `tls` feature's [`mq_common::tls::TlsOptions`], or nothing).
+#[cfg(feature = "tls")]
+pub(crate) type Tls = mq_common::tls::TlsOptions;
+/// TLS settings (the `tls` feature's [`mq_common::tls::TlsOptions`], or nothing).
+#[cfg(not(feature = "tls"))]
+pub(crate) type Tls = ();
+
 /// Opens the user's connector, or the transport `url` names, within `timeout`.
 pub(crate) async fn dial(
     url: &BrokerUrl,
     connector: Option<&dyn Connector>,
+    tls: &Tls,
     timeout: Duration,
 ) -> Result<BoxStream, Error> {
     let open = async {
         if let Some(connector) = connector {
             return Ok(connector.connect().await?);
         }
-        if url.scheme != Scheme::Tcp {
-            return Err(Error::Io(io::Error::new(
-                io::ErrorKind::Unsupported,
-                format!(
-                    "mq-smol opens plain TCP only; bring a {:?} stream with connect_with",
-                    url.scheme
-                ),
-            )));
-        }
-        // Name resolution blocks, which only holds up this client's own driver thread.
-        let mut last = io::Error::new(
-            io::ErrorKind::NotFound,
-            "the host name resolved to no address",
-        );
-        for addr in (url.host.as_str(), url.port).to_socket_addrs()? {
-            match Async::<TcpStream>::connect(addr).await {
-                Ok(stream) => {
-                    stream.get_ref().set_nodelay(true)?;
-                    return Ok(Box::new(stream) as BoxStream);
-                }
-                Err(e) => last = e,
+        match url.scheme {
+            Scheme::Tcp => Ok(Box::new(tcp(url).await?) as BoxStream),
+            #[cfg(feature = "tls")]
+            Scheme::Tls => {
+                // The configuration is checked before dialing.
+                let config = tls.client_config()?;
+                let name = tls.verified_name(&url.host)?;
+                let server = name.to_str().into_owned();
+                let stream = futures_rustls::TlsConnector::from(config)
+                    .connect(name, tcp(url).await?)
+                    .await
+                    .map_err(|source| mq_common::tls::TlsError::Handshake { server, source })?;
+                Ok(Box::new(stream) as BoxStream)
             }
+            #[cfg(not(feature = "tls"))]
+            Scheme::Tls => {
+                let _: &() = tls;
+                Err(Error::FeatureDisabled("TLS", "tls"))
+            }
+            Scheme::Ws | Scheme::Wss => Err(Error::Io(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "mq-smol has no WebSocket transport yet: bring one with connect_with",
+            ))),
         }
-        Err(last.into())
     };
     futures_lite::future::or(open, async {
         Timer::after(timeout).await;
         Err(Error::Timeout)
     })
     .await
+}
+
+/// A TCP connection to the first address of `url`'s host that answers.
+async fn tcp(url: &BrokerUrl) -> Result<Async<TcpStream>, Error> {
+    // Name resolution blocks, which only holds up this client's own driver thread.
+    let mut last = io::Error::new(
+        io::ErrorKind::NotFound,
+        "the host name resolved to no address",
+    );
+    for addr in (url.host.as_str(), url.port).to_socket_addrs()? {
+        match Async::<TcpStream>::connect(addr).await {
+            Ok(stream) => {
+                stream.get_ref().set_nodelay(true)?;
+                return Ok(stream);
+            }
+            Err(e) => last = e,
+        }
+    }
+    Err(last.into())
 }

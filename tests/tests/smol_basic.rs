@@ -381,6 +381,113 @@ fn connector_callback_and_unrouted() {
 }
 
 // ---------------------------------------------------------------------------
+// TLS (feature `tls`): certificates made fresh with rcgen.
+
+/// PEM files of a throwaway CA, a server certificate for 127.0.0.1 signed by
+/// it, and an unrelated CA; removed on drop.
+struct Pki {
+    dir: std::path::PathBuf,
+    ca: std::path::PathBuf,
+    server_cert: std::path::PathBuf,
+    server_key: std::path::PathBuf,
+    other_ca: std::path::PathBuf,
+}
+
+impl Pki {
+    fn new(tag: &str) -> Pki {
+        use rcgen::{
+            BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
+            KeyPair, KeyUsagePurpose,
+        };
+        let dir = std::env::temp_dir().join(format!("mq-smol-pki-{}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("certificate directory");
+        let write = |name: &str, pem: String| {
+            let path = dir.join(name);
+            std::fs::write(&path, pem).expect("write a PEM file");
+            path
+        };
+        let ca = |name: &str| {
+            let mut params = CertificateParams::new(Vec::new()).expect("CA parameters");
+            params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+            params.distinguished_name.push(DnType::CommonName, name);
+            params.key_usages = vec![
+                KeyUsagePurpose::KeyCertSign,
+                KeyUsagePurpose::CrlSign,
+                KeyUsagePurpose::DigitalSignature,
+            ];
+            (params, KeyPair::generate().expect("CA key"))
+        };
+        let (ca_params, ca_key) = ca("mq-smol test CA");
+        let ca_cert = ca_params.self_signed(&ca_key).expect("self-sign");
+        let issuer = Issuer::new(ca_params, ca_key);
+        let (other_params, other_key) = ca("mq-smol unrelated CA");
+        let other_cert = other_params.self_signed(&other_key).expect("self-sign");
+        let mut params =
+            CertificateParams::new(vec!["127.0.0.1".into()]).expect("server parameters");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "127.0.0.1");
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        let key = KeyPair::generate().expect("server key");
+        let cert = params.signed_by(&key, &issuer).expect("sign");
+        Pki {
+            ca: write("ca.pem", ca_cert.pem()),
+            server_cert: write("server.pem", cert.pem()),
+            server_key: write("server.key", key.serialize_pem()),
+            other_ca: write("other-ca.pem", other_cert.pem()),
+            dir,
+        }
+    }
+}
+
+impl Drop for Pki {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// `mqtts://` with a private CA: a round trip with a payload larger than a
+/// TLS record; an unrelated CA is refused with a typed handshake error.
+#[test]
+fn mqtts_round_trip_and_unknown_ca() {
+    use mq_smol::tls::{TlsError, TlsOptions};
+    let pki = Pki::new("round-trip");
+    let broker = Broker::start(
+        BrokerConfig::new().tls(mq_e2e::TlsConfig::new(&pki.server_cert, &pki.server_key)),
+    );
+    let url = format!("mqtts://127.0.0.1:{}", broker.tls_port());
+    smol::block_on(async {
+        let mut opts = options(ProtocolVersion::V5, "smol-tls");
+        opts.tls = TlsOptions::new().ca_file(&pki.ca);
+        let client = mq_smol::connect(&url, opts)
+            .await
+            .expect("connect over TLS");
+        let mut messages = client
+            .subscribe("tls/t", QoS::AtLeastOnce)
+            .await
+            .expect("subscribe");
+        let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let code = client
+            .publish("tls/t", big.clone())
+            .qos(QoS::AtLeastOnce)
+            .await;
+        assert_eq!(code.expect("publish"), ReasonCode::Success);
+        let msg = within(WAIT, messages.recv()).await.expect("the message");
+        assert!(msg.payload[..] == big[..], "payload changed in transit");
+        client.disconnect().await.expect("disconnect");
+
+        let mut opts = options(ProtocolVersion::V5, "smol-tls-wrong-ca");
+        opts.tls = TlsOptions::new().ca_file(&pki.other_ca);
+        match mq_smol::connect(&url, opts).await {
+            Err(Error::Tls(TlsError::Handshake { .. })) => {}
+            other => panic!("expected a TLS handshake error, got {other:?}"),
+        }
+    });
+}
+
+// ---------------------------------------------------------------------------
 // The shared scenarios.
 
 /// An mq-smol client behind the scenarios' blocking facade.
