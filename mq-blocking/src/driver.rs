@@ -155,7 +155,8 @@ impl Driver {
     /// Feeds waiting chunks and commands to the engine; true if anything was taken.
     fn take_input(&mut self, chunks: &Receiver<Chunk>) -> bool {
         let mut took = self.take_commands();
-        while self.engine.can_read() {
+        // Stop at the end of the connection: the reader is gone for good then.
+        while self.engine.can_read() && !self.engine.connection_ended() {
             let now = self.now();
             match chunks.try_recv() {
                 Ok(Chunk::Data(bytes)) => self.engine.core_mut().handle_bytes(now, &bytes),

@@ -7,9 +7,6 @@
 //! test thread (and any thread a scenario starts) blocks on a handle future
 //! while the driver task runs on the runtime's workers.
 
-// `mq_tokio::Error` carries a whole CONNACK in `Connect`; test code.
-#![allow(clippy::result_large_err)]
-
 use std::future::IntoFuture;
 use std::sync::OnceLock;
 use std::time::Duration;
