@@ -40,6 +40,10 @@ if [ -z "$MOSQUITTO" ]; then
     as_root timeout 600 apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq mosquitto
     MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+    if [ ! -x "$MOSQUITTO" ]; then
+        echo "demo.sh: apt-get installed mosquitto, but there is no $MOSQUITTO" >&2
+        exit 1
+    fi
 fi
 
 tmp=$(mktemp -d)
