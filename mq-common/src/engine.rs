@@ -154,8 +154,12 @@ struct Requests<C: Channels> {
 impl<C: Channels> Engine<C> {
     /// An engine for `options`; `first_connect` hears whether the first connection succeeded.
     pub fn new(options: &ConnectOptions, channels: C, first_connect: C::Reply<()>) -> Self {
+        let mut core = Core::new(options.mqtt.clone());
+        if let Some(make) = &options.authenticator {
+            core.set_authenticator((make.0)());
+        }
         Engine {
-            core: Core::new(options.mqtt.clone()),
+            core,
             channels,
             queue_policy: options.queue_policy,
             pending: HashMap::new(),

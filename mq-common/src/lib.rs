@@ -29,7 +29,7 @@ pub mod tls;
 
 pub use engine::{Channels, Command, Engine, Reply, Sink, Subscribed, TrySend};
 pub use error::Error;
-pub use options::{ConnectOptions, QueuePolicy};
+pub use options::{AuthenticatorFactory, ConnectOptions, QueuePolicy};
 pub use snapshot::Snapshot;
 
 use std::time::Duration;

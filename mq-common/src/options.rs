@@ -1,6 +1,27 @@
 //! What users set when connecting, beyond the protocol options of the core.
 
-use mq_proto::client::Options;
+use std::fmt;
+use std::sync::Arc;
+
+use mq_proto::client::{Authenticator, Options};
+
+/// Makes the enhanced-authentication method (5.0) a client uses, such as
+/// `mq_proto::client::scram::ScramSha256`; called once per client.
+#[derive(Clone)]
+pub struct AuthenticatorFactory(pub Arc<dyn Fn() -> Box<dyn Authenticator> + Send + Sync>);
+
+impl AuthenticatorFactory {
+    /// Wraps a function that builds the authenticator.
+    pub fn new(make: impl Fn() -> Box<dyn Authenticator> + Send + Sync + 'static) -> Self {
+        AuthenticatorFactory(Arc::new(make))
+    }
+}
+
+impl fmt::Debug for AuthenticatorFactory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AuthenticatorFactory")
+    }
+}
 
 /// What happens to a publish when the outgoing queue is full.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -36,6 +57,9 @@ pub struct ConnectOptions {
     pub subscription_capacity: usize,
     /// Commands buffered between client handles and the driver. Default 1024.
     pub command_capacity: usize,
+    /// Enhanced authentication (5.0): the method the client runs in CONNECT,
+    /// AUTH exchanges and re-authentication. Default none.
+    pub authenticator: Option<AuthenticatorFactory>,
     /// TLS settings for `mqtts://` and `wss://`.
     #[cfg(feature = "tls")]
     pub tls: crate::tls::TlsOptions,
@@ -50,6 +74,7 @@ impl ConnectOptions {
             queue_policy: QueuePolicy::default(),
             subscription_capacity: 1024,
             command_capacity: 1024,
+            authenticator: None,
             #[cfg(feature = "tls")]
             tls: crate::tls::TlsOptions::default(),
         }

@@ -65,7 +65,9 @@ mod ws;
 use std::sync::{Arc, Mutex};
 
 pub use client::{subscribe_packet, Client, PublishBuilder, PublishToken, Subscription};
-pub use mq_common::{ClientEvent, ConnectOptions, Error, Message, QueuePolicy};
+pub use mq_common::{
+    AuthenticatorFactory, ClientEvent, ConnectOptions, Error, Message, QueuePolicy,
+};
 pub use mq_proto::client::{DisconnectReason, ServerCapabilities, Stats};
 pub use mq_proto::{
     Disconnect, MqttString, Properties, ProtocolVersion, QoS, ReasonCode, RetainHandling,
