@@ -158,11 +158,24 @@ impl Driver {
         }
     }
 
+    /// Takes `cmd` and whatever else is already queued (up to a batch), so a
+    /// burst of publishes goes out in one write.
     fn command(&mut self, cmd: Option<Command<Tokio>>) {
+        const BATCH: usize = 64;
         let now = self.now();
-        match cmd {
-            Some(cmd) => self.engine.command(now, cmd),
-            None => self.engine.handles_dropped(now),
+        let Some(cmd) = cmd else {
+            self.engine.handles_dropped(now);
+            return;
+        };
+        self.engine.command(now, cmd);
+        for _ in 1..BATCH {
+            if !self.engine.accepts_commands() {
+                break;
+            }
+            match self.commands.try_recv() {
+                Ok(cmd) => self.engine.command(now, cmd),
+                Err(_) => break,
+            }
         }
     }
 }
