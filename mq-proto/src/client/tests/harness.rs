@@ -62,7 +62,10 @@ impl Scenario {
     #[track_caller]
     pub fn expect_written(&mut self, expected: &[u8]) {
         let got = self.written();
-        assert_eq!(got, expected, "client wrote {got:02X?}, expected {expected:02X?}");
+        assert_eq!(
+            got, expected,
+            "client wrote {got:02X?}, expected {expected:02X?}"
+        );
     }
 
     /// Every event raised since the last call.
