@@ -1,6 +1,7 @@
 //! The connection's life: CONNECT and CONNACK with protocol fallback, the
 //! AUTH exchange, keep alive, timeouts, DISCONNECT both ways, and reconnect.
 
+use alloc::boxed::Box;
 use alloc::vec;
 use core::time::Duration;
 
@@ -144,7 +145,7 @@ impl Client {
             (Connecting, Packet::ConnAck(c)) => self.handle_connack(now, c),
             (Connecting | Connected, Packet::Auth(a)) => self.handle_auth(now, a),
             (Connecting | Connected, Packet::Disconnect(d)) => {
-                self.connection_ended(now, DisconnectReason::Server(d))
+                self.connection_ended(now, DisconnectReason::Server(Box::new(d)))
             }
             (Connected, Packet::Publish(p)) => self.handle_publish(now, p),
             (Connected, Packet::PubAck(a)) => self.handle_puback(now, a),
@@ -174,7 +175,7 @@ impl Client {
                 self.fallback_done = true;
                 self.connection_ended(now, DisconnectReason::ProtocolFallback);
             } else {
-                self.connection_ended(now, DisconnectReason::Refused(connack));
+                self.connection_ended(now, DisconnectReason::Refused(Box::new(connack)));
             }
             return;
         }

@@ -1,5 +1,6 @@
 //! What the client tells its user: events, completion results and errors.
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use crate::codec::{
@@ -14,6 +15,8 @@ use super::auth::AuthError;
 pub struct RequestId(pub u64);
 
 /// Something the user must learn, pulled with [`super::Client::poll_event`].
+// `Message` is the hot variant: boxing it would allocate for every message.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
     /// CONNACK accepted the connection.
@@ -63,9 +66,9 @@ pub enum DisconnectReason {
     /// The user called [`super::Client::disconnect`].
     Local,
     /// The broker refused the CONNECT.
-    Refused(ConnAck),
+    Refused(Box<ConnAck>),
     /// The broker sent DISCONNECT (for example Session taken over 0x8E, Use another server 0x9C).
-    Server(Disconnect),
+    Server(Box<Disconnect>),
     /// The broker broke the protocol; a DISCONNECT with `reason_code` was queued (5.0).
     ProtocolError {
         /// The code sent to the broker.

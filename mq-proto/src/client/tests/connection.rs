@@ -6,6 +6,7 @@
 //! must write these bytes and raise this event". Statement ids in the doc
 //! comments are MQTT 5.0 numbering unless marked 3.1.1.
 
+use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec;
@@ -82,11 +83,11 @@ fn v311(client_id: &str) -> Options {
 }
 
 fn refused(reason_code: ReasonCode) -> Event {
-    Event::Disconnected(DisconnectReason::Refused(ConnAck {
+    Event::Disconnected(DisconnectReason::Refused(Box::new(ConnAck {
         session_present: false,
         reason_code,
         properties: Properties::default(),
-    }))
+    })))
 }
 
 fn protocol_error(reason_code: ReasonCode, violation: ProtocolViolation) -> Event {
@@ -610,11 +611,13 @@ fn connack_refusal_server_busy_is_retried() {
         reason_string: Some("busy".into()),
         ..Properties::default()
     };
-    s.expect_events(&[Event::Disconnected(DisconnectReason::Refused(ConnAck {
-        session_present: false,
-        reason_code: ReasonCode::ServerBusy,
-        properties,
-    }))]);
+    s.expect_events(&[Event::Disconnected(DisconnectReason::Refused(Box::new(
+        ConnAck {
+            session_present: false,
+            reason_code: ReasonCode::ServerBusy,
+            properties,
+        },
+    )))]);
     assert_eq!(s.client.reconnect_delay(0), Some(Duration::from_secs(1)));
 }
 
@@ -1001,10 +1004,12 @@ fn server_disconnect_with_reason_string_and_server_reference() {
         server_reference: Some("b:1883".into()),
         ..Properties::default()
     };
-    s.expect_events(&[Event::Disconnected(DisconnectReason::Server(Disconnect {
-        reason_code: ReasonCode::UseAnotherServer,
-        properties,
-    }))]);
+    s.expect_events(&[Event::Disconnected(DisconnectReason::Server(Box::new(
+        Disconnect {
+            reason_code: ReasonCode::UseAnotherServer,
+            properties,
+        },
+    )))]);
     assert_eq!(s.client.reconnect_delay(0), Some(Duration::from_secs(1)));
 }
 
@@ -1015,9 +1020,9 @@ fn server_disconnect_session_taken_over_is_not_retried() {
     let mut s = Scenario::connected_v5(Options::new("c1"));
     s.broker_sends(&[0xE0, 0x01, 0x8E]);
     s.expect_written(&[]);
-    s.expect_events(&[Event::Disconnected(DisconnectReason::Server(
+    s.expect_events(&[Event::Disconnected(DisconnectReason::Server(Box::new(
         Disconnect::new(ReasonCode::SessionTakenOver),
-    ))]);
+    )))]);
     assert_eq!(s.client.reconnect_delay(0), None);
 }
 
