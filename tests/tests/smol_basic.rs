@@ -9,6 +9,7 @@
 //! `smol::block_on`; no shared runtime is needed.
 
 use std::future::{Future, IntoFuture};
+use std::marker::PhantomData;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -490,14 +491,34 @@ fn mqtts_round_trip_and_unknown_ca() {
 // ---------------------------------------------------------------------------
 // The shared scenarios.
 
-/// An mq-smol client behind the scenarios' blocking facade.
-struct SmolClient(mq_smol::Client);
+/// The executor a scenario client blocks on: the same client must behave
+/// the same under smol and under async-std.
+trait Runtime: Send + Sync + 'static {
+    fn block_on<F: Future>(fut: F) -> F::Output;
+}
+
+struct Smol;
+impl Runtime for Smol {
+    fn block_on<F: Future>(fut: F) -> F::Output {
+        smol::block_on(fut)
+    }
+}
+
+struct AsyncStd;
+impl Runtime for AsyncStd {
+    fn block_on<F: Future>(fut: F) -> F::Output {
+        async_std::task::block_on(fut)
+    }
+}
+
+/// An mq-smol client behind the scenarios' blocking facade, run on `R`.
+struct SmolClient<R>(mq_smol::Client, PhantomData<R>);
 
 /// A subscription stream or the unrouted messages.
-struct SmolMessages(mq_smol::Subscription);
+struct SmolMessages<R>(mq_smol::Subscription, PhantomData<R>);
 
 /// The client's events.
-struct SmolEvents(mq_smol::Events);
+struct SmolEvents<R>(mq_smol::Events, PhantomData<R>);
 
 fn map_error(e: Error) -> ClientError {
     match e {
@@ -523,33 +544,33 @@ fn map_event(e: ClientEvent) -> TestEvent {
     }
 }
 
-impl Messages for SmolMessages {
+impl<R: Runtime> Messages for SmolMessages<R> {
     fn recv_timeout(&mut self, timeout: Duration) -> Option<Message> {
-        smol::block_on(within(timeout, self.0.recv()))
+        R::block_on(within(timeout, self.0.recv()))
     }
 }
 
-impl Events for SmolEvents {
+impl<R: Runtime> Events for SmolEvents<R> {
     fn recv_timeout(&mut self, timeout: Duration) -> Option<TestEvent> {
-        smol::block_on(within(timeout, self.0.recv())).map(map_event)
+        R::block_on(within(timeout, self.0.recv())).map(map_event)
     }
 }
 
-impl TestClient for SmolClient {
-    type Messages = SmolMessages;
-    type Events = SmolEvents;
+impl<R: Runtime> TestClient for SmolClient<R> {
+    type Messages = SmolMessages<R>;
+    type Events = SmolEvents<R>;
 
     fn connect(url: &str, options: ClientOptions) -> Result<Self, ClientError> {
         let mut opts = ConnectOptions::new(options.mqtt.client_id.clone());
         opts.mqtt = options.mqtt;
         opts.auto_reconnect = options.auto_reconnect;
-        smol::block_on(mq_smol::connect(url, opts))
-            .map(SmolClient)
+        R::block_on(mq_smol::connect(url, opts))
+            .map(|c| SmolClient(c, PhantomData))
             .map_err(map_error)
     }
 
     fn publish(&self, publish: Publish) -> Result<ReasonCode, ClientError> {
-        smol::block_on(
+        R::block_on(
             self.0
                 .publish(publish.topic, publish.payload)
                 .qos(publish.qos)
@@ -572,7 +593,7 @@ impl TestClient for SmolClient {
                     .try_send()
             })
             .collect();
-        smol::block_on(async {
+        R::block_on(async {
             let mut results = Vec::with_capacity(tokens.len());
             for token in tokens {
                 results.push(match token {
@@ -588,19 +609,19 @@ impl TestClient for SmolClient {
         &self,
         packet: Subscribe,
     ) -> Result<(Self::Messages, Vec<ReasonCode>), ClientError> {
-        let sub = smol::block_on(self.0.subscribe_with(packet)).map_err(map_error)?;
+        let sub = R::block_on(self.0.subscribe_with(packet)).map_err(map_error)?;
         let codes = sub.reason_codes().to_vec();
-        Ok((SmolMessages(sub), codes))
+        Ok((SmolMessages(sub, PhantomData), codes))
     }
 
     fn unsubscribe(&self, filters: &[&str]) -> Result<Vec<ReasonCode>, ClientError> {
         let filters: Vec<String> = filters.iter().map(|f| f.to_string()).collect();
-        smol::block_on(self.0.unsubscribe(filters)).map_err(map_error)
+        R::block_on(self.0.unsubscribe(filters)).map_err(map_error)
     }
 
     fn unrouted(&self) -> Result<Self::Messages, ClientError> {
-        smol::block_on(self.0.unrouted_messages())
-            .map(SmolMessages)
+        R::block_on(self.0.unrouted_messages())
+            .map(|m| SmolMessages(m, PhantomData))
             .map_err(map_error)
     }
 
@@ -610,15 +631,15 @@ impl TestClient for SmolClient {
         payload: Bytes,
         timeout: Duration,
     ) -> Result<Message, ClientError> {
-        smol::block_on(self.0.request(topic.to_string(), payload, timeout)).map_err(map_error)
+        R::block_on(self.0.request(topic.to_string(), payload, timeout)).map_err(map_error)
     }
 
     fn events(&self) -> Self::Events {
-        SmolEvents(self.0.events())
+        SmolEvents(self.0.events(), PhantomData)
     }
 
     fn disconnect(&self) -> Result<(), ClientError> {
-        smol::block_on(self.0.disconnect()).map_err(map_error)
+        R::block_on(self.0.disconnect()).map_err(map_error)
     }
 
     fn is_connected(&self) -> bool {
@@ -646,4 +667,12 @@ impl TestClient for SmolClient {
     }
 }
 
-mq_e2e::scenario_tests!(SmolClient);
+/// The shared scenario list under smol.
+mod smol_scenarios {
+    mq_e2e::scenario_tests!(super::SmolClient<super::Smol>);
+}
+
+/// The shared scenario list under async-std.
+mod async_std_scenarios {
+    mq_e2e::scenario_tests!(super::SmolClient<super::AsyncStd>);
+}
