@@ -32,6 +32,19 @@
 //! The same code runs under `async_std::task::block_on`, inside
 //! `async_std::main`, or under `futures_lite::future::block_on`.
 //!
+//! ## Transports and features
+//!
+//! | URL | transport | cargo feature |
+//! | --- | --- | --- |
+//! | `mqtt://`, `tcp://` | TCP ([`async_io::Async`]) | always |
+//! | `mqtts://`, `ssl://`, `tls://` | TLS over TCP (futures-rustls, `tls::TlsOptions`) | `tls` |
+//! | `ws://host:port/path` | WebSocket (async-tungstenite), subprotocol `mqtt` | `websocket` |
+//! | `wss://host:port/path` | WebSocket over TLS (`options.tls`) | `websocket` and `tls` |
+//! | anything | your own stream ([`connect_with`]) | always |
+//!
+//! No feature is on by default; a URL whose feature is off fails with
+//! [`Error::FeatureDisabled`]. A WebSocket path defaults to `/mqtt`.
+//!
 //! ## How it is built
 //!
 //! `driver.rs` is the only loop: one future that writes what the core has to
@@ -40,7 +53,8 @@
 //! the handles (only while the outgoing queue has room), the core's next
 //! deadline (an [`async_io::Timer`]) and room in a full subscriber. It dials
 //! TCP with [`async_io::Async`] (TLS over it with futures-rustls, feature
-//! `tls`), or a [`Connector`] of yours.
+//! `tls`; WebSocket over either in `ws.rs`, feature `websocket`), or a
+//! [`Connector`] of yours.
 //!
 //! **Where the driver runs.** Neither smol nor async-std offers a spawn the
 //! other understands, and a library-chosen executor would be a third runtime
@@ -74,6 +88,8 @@ pub mod tls {
     pub use mq_common::tls::*;
 }
 mod transport;
+#[cfg(feature = "websocket")]
+mod ws;
 
 use std::sync::{Arc, Mutex};
 
@@ -90,9 +106,10 @@ pub use transport::{BoxStream, ConnectFuture, Connector, Stream};
 /// accepted the connection; the first failure is returned, later ones are
 /// retried (`options.auto_reconnect`).
 ///
-/// `url` is `mqtt://` or `tcp://`, or `mqtts://`, `ssl://`, `tls://` with the
-/// `tls` feature (settings in `options.tls`). For WebSocket or any other
-/// transport, use [`connect_with`].
+/// `url` is `mqtt://` or `tcp://`; `mqtts://`, `ssl://`, `tls://` with the
+/// `tls` feature (settings in `options.tls`); `ws://` with `websocket`, and
+/// `wss://` with both (see the transports table in the crate docs). For any
+/// other transport, use [`connect_with`].
 /// Dropping the future before it resolves stops the client.
 pub async fn connect(url: &str, options: ConnectOptions) -> Result<Client, Error> {
     start(url, options, None).await

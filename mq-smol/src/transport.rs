@@ -1,4 +1,5 @@
-//! Opening the byte stream to the broker: TCP through `async-io`, or the user's own.
+//! Opening the byte stream to the broker: TCP through `async-io`, TLS over it
+//! (futures-rustls), WebSocket over either (`ws.rs`), or the user's own.
 
 use std::future::Future;
 use std::io;
@@ -77,27 +78,13 @@ pub(crate) async fn dial(
         }
         match url.scheme {
             Scheme::Tcp => Ok(Box::new(tcp(url).await?) as BoxStream),
-            #[cfg(feature = "tls")]
-            Scheme::Tls => {
-                // The configuration is checked before dialing.
-                let config = tls.client_config()?;
-                let name = tls.verified_name(&url.host)?;
-                let server = name.to_str().into_owned();
-                let stream = futures_rustls::TlsConnector::from(config)
-                    .connect(name, tcp(url).await?)
-                    .await
-                    .map_err(|source| mq_common::tls::TlsError::Handshake { server, source })?;
-                Ok(Box::new(stream) as BoxStream)
-            }
-            #[cfg(not(feature = "tls"))]
-            Scheme::Tls => {
-                let _: &() = tls;
-                Err(Error::FeatureDisabled("TLS", "tls"))
-            }
-            Scheme::Ws | Scheme::Wss => Err(Error::Io(io::Error::new(
-                io::ErrorKind::Unsupported,
-                "mq-smol has no WebSocket transport yet: bring one with connect_with",
-            ))),
+            Scheme::Tls => Ok(Box::new(tls_over_tcp(url, tls).await?) as BoxStream),
+            #[cfg(feature = "websocket")]
+            Scheme::Ws => crate::ws::connect(tcp(url).await?, url).await,
+            #[cfg(feature = "websocket")]
+            Scheme::Wss => crate::ws::connect(tls_over_tcp(url, tls).await?, url).await,
+            #[cfg(not(feature = "websocket"))]
+            Scheme::Ws | Scheme::Wss => Err(Error::FeatureDisabled("WebSocket", "websocket")),
         }
     };
     futures_lite::future::or(open, async {
@@ -105,6 +92,26 @@ pub(crate) async fn dial(
         Err(Error::Timeout)
     })
     .await
+}
+
+/// A TLS connection (futures-rustls) to `url`'s host; the configuration is
+/// checked before dialing.
+#[cfg(feature = "tls")]
+async fn tls_over_tcp(url: &BrokerUrl, tls: &Tls) -> Result<impl Stream, Error> {
+    let config = tls.client_config()?;
+    let name = tls.verified_name(&url.host)?;
+    let server = name.to_str().into_owned();
+    let stream = futures_rustls::TlsConnector::from(config)
+        .connect(name, tcp(url).await?)
+        .await
+        .map_err(|source| mq_common::tls::TlsError::Handshake { server, source })?;
+    Ok(stream)
+}
+
+/// Without the `tls` feature, TLS URLs fail before dialing.
+#[cfg(not(feature = "tls"))]
+async fn tls_over_tcp(_: &BrokerUrl, _: &Tls) -> Result<Async<TcpStream>, Error> {
+    Err(Error::FeatureDisabled("TLS", "tls"))
 }
 
 /// A TCP connection to the first address of `url`'s host that answers.

@@ -70,11 +70,18 @@ fn bad_url_and_refused_transport_are_typed_errors() {
             Err(Error::Io(e)) => assert_eq!(e.kind(), io::ErrorKind::ConnectionRefused),
             other => panic!("expected a refused connection, got {other:?}"),
         }
-        let err = mq_smol::connect("ws://127.0.0.1:1/mqtt", options("e"))
-            .await
-            .unwrap_err();
+        let (listener, url) = listen();
+        drop(listener);
+        let ws = url.replacen("mqtt://", "ws://", 1) + "/mqtt";
+        let err = mq_smol::connect(&ws, options("e")).await.unwrap_err();
+        #[cfg(feature = "websocket")]
         assert!(
-            matches!(&err, Error::Io(e) if e.kind() == io::ErrorKind::Unsupported),
+            matches!(&err, Error::Io(e) if e.kind() == io::ErrorKind::ConnectionRefused),
+            "{err:?}"
+        );
+        #[cfg(not(feature = "websocket"))]
+        assert!(
+            matches!(&err, Error::FeatureDisabled("WebSocket", "websocket")),
             "{err:?}"
         );
     });
