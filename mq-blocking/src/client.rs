@@ -8,8 +8,7 @@ use bytes::Bytes;
 use mq_common::{ClientEvent, Command, Error, Message, Snapshot};
 use mq_proto::client::{CommandError, RouteId, ServerCapabilities, Stats};
 use mq_proto::{
-    Disconnect, MqttString, PayloadFormat, Properties, ProtocolVersion, Publish, QoS, ReasonCode,
-    Subscribe, Unsubscribe,
+    Disconnect, MqttString, ProtocolVersion, Publish, QoS, ReasonCode, Subscribe, Unsubscribe,
 };
 
 use crate::channels::{once, Events, Sink, Std, Waiter};
@@ -225,68 +224,9 @@ pub struct PublishBuilder<'a> {
     publish: Publish,
 }
 
+mq_common::publish_setters!(PublishBuilder<'_>);
+
 impl PublishBuilder<'_> {
-    /// Quality of service.
-    pub fn qos(mut self, qos: QoS) -> Self {
-        self.publish.qos = qos;
-        self
-    }
-
-    /// Retain flag.
-    pub fn retain(mut self, retain: bool) -> Self {
-        self.publish.retain = retain;
-        self
-    }
-
-    /// Replaces all properties (5.0).
-    pub fn properties(mut self, properties: Properties) -> Self {
-        self.publish.properties = properties;
-        self
-    }
-
-    /// Adds a User Property (5.0); names may repeat, order is kept.
-    pub fn user_property(
-        mut self,
-        name: impl Into<MqttString>,
-        value: impl Into<MqttString>,
-    ) -> Self {
-        self.publish
-            .properties
-            .user_properties
-            .push((name.into(), value.into()));
-        self
-    }
-
-    /// Message Expiry Interval in seconds (5.0).
-    pub fn message_expiry(mut self, seconds: u32) -> Self {
-        self.publish.properties.message_expiry_interval = Some(seconds);
-        self
-    }
-
-    /// Content Type (5.0).
-    pub fn content_type(mut self, content_type: impl Into<MqttString>) -> Self {
-        self.publish.properties.content_type = Some(content_type.into());
-        self
-    }
-
-    /// Response Topic (5.0).
-    pub fn response_topic(mut self, topic: impl Into<MqttString>) -> Self {
-        self.publish.properties.response_topic = Some(topic.into());
-        self
-    }
-
-    /// Correlation Data (5.0).
-    pub fn correlation_data(mut self, data: impl Into<Bytes>) -> Self {
-        self.publish.properties.correlation_data = Some(data.into());
-        self
-    }
-
-    /// Marks the payload as UTF-8 text (5.0 Payload Format Indicator 1).
-    pub fn utf8_payload(mut self) -> Self {
-        self.publish.properties.payload_format_indicator = Some(PayloadFormat::Utf8);
-        self
-    }
-
     /// Hands the message to the client, waiting for room in the command queue.
     pub fn send(self) -> Result<PublishHandle, Error> {
         let (reply, waiter) = once();

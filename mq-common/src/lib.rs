@@ -23,6 +23,7 @@
 mod engine;
 mod error;
 mod options;
+mod publish;
 mod snapshot;
 #[cfg(feature = "tls")]
 pub mod tls;
@@ -36,6 +37,13 @@ use std::time::Duration;
 
 use mq_proto::client::DisconnectReason;
 use mq_proto::{MqttString, ReasonCode};
+
+/// What the exported macros name; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use bytes::Bytes;
+    pub use mq_proto::{MqttString, PayloadFormat, Properties, QoS};
+}
 
 /// A received message: topic (with any Topic Alias resolved), payload, QoS,
 /// flags and 5.0 properties.
