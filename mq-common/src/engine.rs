@@ -567,25 +567,27 @@ impl<C: Channels> Engine<C> {
         let Some(msg) = self.take_reply(msg) else {
             return;
         };
-        let mut targets: Vec<&C::Sink> = Vec::new();
+        // One target is the common case: it takes the message itself, and
+        // only further targets cost a clone (and the Vec its allocation).
+        let mut first: Option<C::Sink> = None;
+        let mut more: Vec<C::Sink> = Vec::new();
         for sink in self.routes.route(&msg) {
-            if !targets.iter().any(|s| s.same_channel(sink)) {
-                targets.push(sink);
+            match &first {
+                None => first = Some(sink.clone()),
+                Some(f) if f.same_channel(sink) || more.iter().any(|s| s.same_channel(sink)) => {}
+                Some(_) => more.push(sink.clone()),
             }
         }
-        if targets.is_empty() {
-            match &self.default_route {
-                Some(default) => targets.push(default),
-                None if self.unclaimed.len() < self.unclaimed_limit => {
-                    self.unclaimed.push_back(msg);
-                    return;
-                }
-                None => return,
+        let Some(first) = first.or_else(|| self.default_route.clone()) else {
+            if self.unclaimed.len() < self.unclaimed_limit {
+                self.unclaimed.push_back(msg);
             }
-        }
-        for sink in targets {
+            return;
+        };
+        for sink in &more {
             deliver(&mut self.deliveries, sink, msg.clone());
         }
+        deliver(&mut self.deliveries, &first, msg);
     }
 }
 
