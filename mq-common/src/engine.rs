@@ -601,3 +601,262 @@ fn deliver<S: Sink>(deliveries: &mut VecDeque<(S, Message)>, sink: &S, msg: Mess
         deliveries.push_back((sink.clone(), *msg));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+    use std::sync::Arc;
+
+    use super::*;
+    use mq_proto::client::Instant;
+
+    /// Std channels, as small as the traits allow.
+    struct TestChannels;
+
+    struct Once<T>(SyncSender<Result<T, Error>>);
+
+    impl<T: Send + 'static> Reply<T> for Once<T> {
+        fn send(self, result: Result<T, Error>) {
+            let _ = self.0.try_send(result);
+        }
+    }
+
+    #[derive(Clone)]
+    struct TestSink(SyncSender<Message>, Arc<()>);
+
+    impl Sink for TestSink {
+        fn try_send(&self, msg: Message) -> Result<(), TrySend> {
+            self.0.try_send(msg).map_err(|e| match e {
+                TrySendError::Full(m) => TrySend::Full(Box::new(m)),
+                TrySendError::Disconnected(_) => TrySend::Closed,
+            })
+        }
+        fn same_channel(&self, other: &Self) -> bool {
+            Arc::ptr_eq(&self.1, &other.1)
+        }
+    }
+
+    impl Channels for TestChannels {
+        type Reply<T: Send + 'static> = Once<T>;
+        type Sink = TestSink;
+        fn event(&self, _: ClientEvent) {}
+    }
+
+    fn once<T>() -> (Once<T>, Receiver<Result<T, Error>>) {
+        let (tx, rx) = mpsc::sync_channel(1);
+        (Once(tx), rx)
+    }
+
+    const T0: Instant = Instant::ZERO;
+
+    /// An engine connected over 5.0 (CONNACK without properties).
+    fn connected(options: ConnectOptions) -> Engine<TestChannels> {
+        let (first, first_rx) = once();
+        let mut e = Engine::new(&options, TestChannels, first);
+        e.core_mut().connect(T0).expect("connect");
+        while e.core_mut().poll_transmit().is_some() {}
+        e.core_mut()
+            .handle_bytes(T0, &[0x20, 0x03, 0x00, 0x00, 0x00]);
+        e.after_input(T0);
+        assert!(first_rx.try_recv().expect("first connect answered").is_ok());
+        e
+    }
+
+    fn subscribe(e: &mut Engine<TestChannels>, filter: &str, capacity: usize) -> Receiver<Message> {
+        let (tx, rx) = mpsc::sync_channel(capacity);
+        let (reply, reply_rx) = once();
+        let packet = Subscribe::new(0, filter, QoS::AtMostOnce);
+        e.command(
+            T0,
+            Command::Subscribe {
+                packet,
+                sink: TestSink(tx, Arc::new(())),
+                reply,
+            },
+        );
+        // SUBACK for packet id 1 (the router gave the subscribe an identifier).
+        e.core_mut()
+            .handle_bytes(T0, &[0x90, 0x04, 0x00, 0x01, 0x00, 0x00]);
+        e.after_input(T0);
+        let granted = reply_rx
+            .try_recv()
+            .expect("subscribe answered")
+            .expect("granted");
+        assert_eq!(granted.reason_codes, [ReasonCode::Success]);
+        rx
+    }
+
+    /// A QoS 0 PUBLISH to `a/b` with a one-byte payload and no properties.
+    fn publish_bytes(payload: u8) -> [u8; 9] {
+        [0x30, 0x07, 0x00, 0x03, b'a', b'/', b'b', 0x00, payload]
+    }
+
+    #[test]
+    fn a_full_subscriber_holds_messages_in_order_and_stops_reading() {
+        let mut e = connected(ConnectOptions::new("c"));
+        let rx = subscribe(&mut e, "a/+", 1);
+        for n in 1..=3 {
+            e.core_mut().handle_bytes(T0, &publish_bytes(n));
+            e.after_input(T0);
+        }
+        assert!(!e.can_read(), "a full subscriber must stop the reads");
+        assert!(e.blocked_sink().is_some());
+        let payloads: Vec<u8> = (0..3)
+            .map(|_| {
+                let m = rx.try_recv().expect("message");
+                e.retry_deliveries();
+                m.payload[0]
+            })
+            .collect();
+        assert_eq!(payloads, [1, 2, 3]);
+        assert!(e.can_read());
+    }
+
+    #[test]
+    fn a_message_matching_two_filters_of_one_subscription_arrives_once() {
+        let mut e = connected(ConnectOptions::new("c"));
+        let (tx, rx) = mpsc::sync_channel(8);
+        let (reply, _reply_rx) = once();
+        let mut packet = Subscribe::new(0, "a/+", QoS::AtMostOnce);
+        packet.subscriptions.push(mq_proto::Subscription {
+            filter: "a/#".into(),
+            ..Default::default()
+        });
+        e.command(
+            T0,
+            Command::Subscribe {
+                packet,
+                sink: TestSink(tx, Arc::new(())),
+                reply,
+            },
+        );
+        e.core_mut()
+            .handle_bytes(T0, &[0x90, 0x05, 0x00, 0x01, 0x00, 0x00, 0x00]);
+        e.after_input(T0);
+        e.core_mut().handle_bytes(T0, &publish_bytes(7));
+        e.after_input(T0);
+        assert_eq!(rx.try_recv().expect("one copy").payload[0], 7);
+        assert!(rx.try_recv().is_err(), "no second copy");
+    }
+
+    #[test]
+    fn queue_policy_error_fails_a_publish_when_the_queue_is_full() {
+        let mut options = ConnectOptions::new("c");
+        options.mqtt.max_queued_messages = 1;
+        options.queue_policy = QueuePolicy::Error;
+        let (first, _first_rx) = once();
+        // Not connected: publishes queue in the core.
+        let mut e = Engine::new(&options, TestChannels, first);
+        let (r1, rx1) = once();
+        let (r2, rx2) = once();
+        e.command(
+            T0,
+            Command::Publish {
+                publish: Publish::new("t", "1"),
+                reply: r1,
+            },
+        );
+        e.command(
+            T0,
+            Command::Publish {
+                publish: Publish::new("t", "2"),
+                reply: r2,
+            },
+        );
+        assert!(rx1.try_recv().is_err(), "the first waits in the queue");
+        assert!(matches!(
+            rx2.try_recv(),
+            Ok(Err(Error::Command(
+                mq_proto::client::CommandError::QueueFull(1)
+            )))
+        ));
+        assert!(e.accepts_commands());
+    }
+
+    #[test]
+    fn queue_policy_wait_parks_publishes_and_stops_taking_commands() {
+        let mut options = ConnectOptions::new("c");
+        options.mqtt.max_queued_messages = 1;
+        let (first, _first_rx) = once();
+        let mut e = Engine::new(&options, TestChannels, first);
+        let (r1, _rx1) = once();
+        let (r2, rx2) = once();
+        e.command(
+            T0,
+            Command::Publish {
+                publish: Publish::new("t", "1"),
+                reply: r1,
+            },
+        );
+        e.command(
+            T0,
+            Command::Publish {
+                publish: Publish::new("t", "2"),
+                reply: r2,
+            },
+        );
+        assert!(
+            !e.accepts_commands(),
+            "a parked publish holds further commands back"
+        );
+        assert!(rx2.try_recv().is_err(), "parked, not failed");
+    }
+
+    #[test]
+    fn a_request_gets_the_reply_with_its_correlation_data_or_times_out() {
+        let mut e = connected(ConnectOptions::new("c"));
+        let (reply, rx) = once();
+        let timeout = std::time::Duration::from_secs(5);
+        e.command(
+            T0,
+            Command::Request {
+                publish: Publish::new("svc", "q"),
+                timeout,
+                reply,
+            },
+        );
+        let mut sent = Vec::new();
+        while let Some(b) = e.core_mut().poll_transmit() {
+            sent.extend_from_slice(&b);
+        }
+        let mut buf = bytes::BytesMut::from(&sent[..]);
+        let decoder = mq_proto::Decoder::new(mq_proto::ProtocolVersion::V5);
+        let mut request = None;
+        while let Some(p) = decoder.decode(&mut buf).expect("valid packets") {
+            if let mq_proto::Packet::Publish(p) = p {
+                request = Some(p);
+            }
+        }
+        let request = request.expect("the request was published");
+        let mut answer = Publish::new(
+            request
+                .properties
+                .response_topic
+                .clone()
+                .expect("response topic"),
+            "r",
+        );
+        answer.properties.correlation_data = request.properties.correlation_data.clone();
+        let mut wire = Vec::new();
+        mq_proto::Packet::Publish(answer)
+            .encode(mq_proto::ProtocolVersion::V5, &mut wire)
+            .expect("encode");
+        e.core_mut().handle_bytes(T0, &wire);
+        e.after_input(T0);
+        let got = rx.try_recv().expect("answered").expect("reply");
+        assert_eq!(&got.payload[..], b"r");
+
+        let (reply, rx) = once();
+        e.command(
+            T0,
+            Command::Request {
+                publish: Publish::new("svc", "q"),
+                timeout,
+                reply,
+            },
+        );
+        assert_eq!(e.poll_timeout().map(|t| t <= T0 + timeout), Some(true));
+        e.handle_timeout(T0 + timeout);
+        assert!(matches!(rx.try_recv(), Ok(Err(Error::Timeout))));
+    }
+}
