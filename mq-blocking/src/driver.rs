@@ -55,7 +55,7 @@ impl Driver {
         loop {
             let dialed = match &self.connector {
                 Some(c) => c.connect().map_err(Into::into),
-                None => transport::dial(&self.url, self.options.mqtt.connect_timeout),
+                None => transport::dial(&self.url, &self.options),
             };
             let now = self.now();
             match dialed {

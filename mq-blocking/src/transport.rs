@@ -1,10 +1,12 @@
-//! Opening the byte stream to the broker on std: TCP, or the user's own.
+//! Opening the byte stream to the broker on std: TCP, TLS (`tls.rs`),
+//! WebSocket (`ws.rs`) over either, or the user's own. TLS and WebSocket
+//! connections cannot be split; `shared.rs` shares them between the halves.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
-use mq_common::Error;
+use mq_common::{ConnectOptions, Error};
 use mq_proto::url::{BrokerUrl, Scheme};
 
 /// A connection split for the driver: a reader (used by a reader thread), a
@@ -45,13 +47,45 @@ impl<F: Fn() -> io::Result<Duplex> + Send + Sync + 'static> Connector for F {
     }
 }
 
-/// Opens the transport `url` names, within `timeout`.
-pub(crate) fn dial(url: &BrokerUrl, timeout: Duration) -> Result<Duplex, Error> {
-    match url.scheme {
-        Scheme::Tcp => {}
-        Scheme::Tls => return Err(Error::FeatureDisabled("TLS", "tls")),
-        Scheme::Ws | Scheme::Wss => return Err(Error::FeatureDisabled("WebSocket", "websocket")),
+/// Opens the transport `url` names; the TCP connect and any TLS and
+/// WebSocket handshakes together take at most the connect timeout.
+pub(crate) fn dial(url: &BrokerUrl, options: &ConnectOptions) -> Result<Duplex, Error> {
+    if url.scheme.is_tls() && !cfg!(feature = "tls") {
+        return Err(Error::FeatureDisabled("TLS", "tls"));
     }
+    if url.scheme.is_websocket() && !cfg!(feature = "websocket") {
+        return Err(Error::FeatureDisabled("WebSocket", "websocket"));
+    }
+    let timeout = options.mqtt.connect_timeout;
+    #[cfg(any(feature = "tls", feature = "websocket"))]
+    let deadline = std::time::Instant::now() + timeout;
+    let tcp = tcp_connect(url, timeout)?;
+    #[cfg(any(feature = "tls", feature = "websocket"))]
+    let sock = || crate::shared::Sock::new(&tcp, deadline);
+    match url.scheme {
+        Scheme::Tcp => Ok(Duplex::tcp(tcp)?),
+        #[cfg(feature = "tls")]
+        Scheme::Tls => {
+            let tls = crate::tls::handshake(sock()?, &url.host, &options.tls)?;
+            Ok(crate::shared::split(tls, tcp)?)
+        }
+        #[cfg(feature = "websocket")]
+        Scheme::Ws => Ok(crate::shared::split(
+            crate::ws::handshake(sock()?, url)?,
+            tcp,
+        )?),
+        #[cfg(all(feature = "tls", feature = "websocket"))]
+        Scheme::Wss => {
+            let tls = crate::tls::handshake(sock()?, &url.host, &options.tls)?;
+            Ok(crate::shared::split(crate::ws::handshake(tls, url)?, tcp)?)
+        }
+        // Refused above.
+        #[allow(unreachable_patterns)]
+        _ => Err(Error::FeatureDisabled("TLS or WebSocket", "tls, websocket")),
+    }
+}
+
+fn tcp_connect(url: &BrokerUrl, timeout: Duration) -> Result<TcpStream, Error> {
     let mut last = io::Error::new(
         io::ErrorKind::NotFound,
         "the host name resolved to no address",
@@ -60,7 +94,7 @@ pub(crate) fn dial(url: &BrokerUrl, timeout: Duration) -> Result<Duplex, Error> 
         match TcpStream::connect_timeout(&addr, timeout) {
             Ok(stream) => {
                 stream.set_nodelay(true)?;
-                return Ok(Duplex::tcp(stream)?);
+                return Ok(stream);
             }
             Err(e) => last = e,
         }

@@ -32,6 +32,9 @@
 //! own test file, scenario functions generic over it, and
 //! [`scenario_tests!`] to turn them into one test each.
 //!
+//! [`pki`] makes throwaway certificates (a CA, server and client
+//! certificates, an unrelated CA) for the TLS tests.
+//!
 //! Every wait in the harness is bounded; a broker that does not come up makes
 //! the test panic with the broker's log. When a test panics while a
 //! [`Broker`] is alive, the log is printed to stderr as the broker is dropped.
@@ -39,6 +42,7 @@
 
 mod broker;
 mod config;
+pub mod pki;
 pub mod scenarios;
 
 pub use broker::{mosquitto_binary, Broker, MOSQUITTO_ENV};

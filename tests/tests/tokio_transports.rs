@@ -2,120 +2,24 @@
 //! `mqtts://` with a private CA, mutual TLS, refused certificates, `ws://`
 //! and `wss://`.
 //!
-//! The certificates are made fresh by every test with rcgen (a CA, a server
-//! certificate for 127.0.0.1 and localhost, a client certificate, and an
-//! unrelated second CA) and written as PEM files into a temporary directory
-//! that Mosquitto and the client both read. Every wait is bounded by
+//! The certificates are made fresh by every test with [`mq_e2e::pki`] (a CA,
+//! a server certificate for 127.0.0.1 and localhost, a client certificate,
+//! and an unrelated second CA) and written as PEM files into a temporary
+//! directory that Mosquitto and the client both read. Every wait is bounded by
 //! [`STEP`]; every connection goes to 127.0.0.1.
 
 use std::fs;
 use std::future::{Future, IntoFuture};
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use mq_e2e::{Broker, BrokerConfig, TlsConfig};
+use mq_e2e::pki::Pki;
+use mq_e2e::{Broker, BrokerConfig};
 use mq_tokio::tls::{rustls, TlsError, TlsOptions};
 use mq_tokio::{connect, Client, ConnectOptions, DisconnectReason, Error, QoS, ReasonCode};
-use rcgen::{
-    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose,
-};
 
 /// The longest any one step (connect, subscribe, publish, receive) may take.
 const STEP: Duration = Duration::from_secs(10);
-
-/// PEM files of a throwaway public-key infrastructure, removed on drop.
-struct Pki {
-    dir: PathBuf,
-    /// The CA that signed the server and client certificates.
-    ca: PathBuf,
-    server_cert: PathBuf,
-    server_key: PathBuf,
-    client_cert: PathBuf,
-    client_key: PathBuf,
-    /// A CA that signed nothing here.
-    other_ca: PathBuf,
-}
-
-impl Pki {
-    fn new() -> Pki {
-        static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "mq-e2e-pki-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).expect("create the certificate directory");
-        let write = |name: &str, pem: String| {
-            let path = dir.join(name);
-            fs::write(&path, pem).expect("write a PEM file");
-            path
-        };
-
-        let (ca_params, ca_key) = ca("mq e2e CA");
-        let ca_cert = ca_params.self_signed(&ca_key).expect("self-sign the CA");
-        let issuer = Issuer::new(ca_params, ca_key);
-        let (other_params, other_key) = ca("mq e2e unrelated CA");
-        let other_cert = other_params.self_signed(&other_key).expect("self-sign");
-
-        let leaf = |names: Vec<String>, cn: &str, usage: ExtendedKeyUsagePurpose| {
-            let mut params = CertificateParams::new(names).expect("leaf parameters");
-            params.distinguished_name.push(DnType::CommonName, cn);
-            params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-            params.extended_key_usages = vec![usage];
-            params.use_authority_key_identifier_extension = true;
-            let key = KeyPair::generate().expect("leaf key");
-            let cert = params.signed_by(&key, &issuer).expect("sign a leaf");
-            (cert.pem(), key.serialize_pem())
-        };
-        let (server_cert, server_key) = leaf(
-            vec!["127.0.0.1".into(), "localhost".into()],
-            "127.0.0.1",
-            ExtendedKeyUsagePurpose::ServerAuth,
-        );
-        let (client_cert, client_key) = leaf(
-            Vec::new(),
-            "mq-e2e-client",
-            ExtendedKeyUsagePurpose::ClientAuth,
-        );
-        Pki {
-            ca: write("ca.pem", ca_cert.pem()),
-            server_cert: write("server.pem", server_cert),
-            server_key: write("server.key", server_key),
-            client_cert: write("client.pem", client_cert),
-            client_key: write("client.key", client_key),
-            other_ca: write("other-ca.pem", other_cert.pem()),
-            dir,
-        }
-    }
-
-    /// A TLS listener presenting the server certificate.
-    fn listener(&self) -> TlsConfig {
-        TlsConfig::new(&self.server_cert, &self.server_key)
-    }
-}
-
-impl Drop for Pki {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// The parameters and key of a CA named `name`.
-fn ca(name: &str) -> (CertificateParams, KeyPair) {
-    let mut params = CertificateParams::new(Vec::new()).expect("CA parameters");
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.distinguished_name.push(DnType::CommonName, name);
-    params.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    (params, KeyPair::generate().expect("CA key"))
-}
 
 /// Runs `fut`, failing the test if it takes longer than [`STEP`].
 async fn bounded<T>(what: &str, fut: impl Future<Output = T>) -> T {
