@@ -1,33 +1,97 @@
 #!/usr/bin/env bash
-# End-to-end throughput, mq-tokio against rumqttc, on a Mosquitto of our own.
+# End-to-end throughput of mq's adapters against rumqttc, on a Mosquitto of our own.
 #
 #   bash bench/compare.sh
 #
-# Starts Mosquitto on a free loopback port (config in a temp dir), builds
-# mq-tokio's `throughput` example and `rumqttc-throughput` in release, then
-# for every row (QoS 0/1/2 x payload 20 B / 1 KiB x 1 / 10 workers) runs the
-# two clients alternately RUNS times each, measuring each process's user+sys
-# CPU seconds and peak RSS (GNU time). Prints a markdown table of medians.
+# Starts Mosquitto on a free loopback port (config in a temp dir), builds the
+# clients' throughput programs in release, then for every row (QoS 0/1/2 x
+# payload 20 B / 1 KiB x 1 / 10 workers) runs every client RUNS times,
+# round-robin (run r goes round the list starting with its r-th client, so the
+# first place rotates), measuring each process's user+sys CPU seconds (bash
+# `time`) and peak RSS (GNU time). Prints a markdown table of medians, with
+# the p25-p75 spread of msg/s and each client's ratios against rumqttc.
 #
-# Environment: RUNS (default 9), COUNT (default 20000; QoS 2 uses COUNT2,
-# default COUNT), VERSION (MQTT 4 or 5, default 5), MQ_ARGS / RUMQTTC_ARGS
-# (extra flags for one side, e.g. "--runtime multi"), ROWS (a subset such as
+# The clients (all take the same flags and print the same last line,
+# `RESULT received=<n> expected=<n> publish_rate=<msg/s> e2e_rate=<msg/s>`):
+#   mq-tokio      mq-tokio's `throughput` example (current-thread runtime)
+#   mq-smol       mq-smol's `smol_throughput --runtime smol`
+#   mq-async-std  mq-smol's `smol_throughput --runtime async-std`
+#   mq-blocking   mq-blocking's `blocking_throughput`
+#   rumqttc       bench/rumqttc-throughput (rumqttc 0.25)
+# A client whose program does not build is left out with a warning (also in
+# the table's footnote); the run goes on with the others.
+#
+# Environment: CLIENTS (a subset, in order, e.g. "mq-tokio rumqttc"; default
+# all five), RUNS (default 7), COUNT (default 20000; QoS 2 uses COUNT2,
+# default COUNT), VERSION (MQTT 4 or 5, default 5), extra flags for one client:
+# MQ_ARGS (mq-tokio, e.g. "--runtime multi"), SMOL_ARGS (both mq-smol
+# clients), BLOCKING_ARGS, RUMQTTC_ARGS; ROWS (a subset such as
 # "1:1024:10 2:20:1", QOS:SIZE:WORKERS), OUT (also write the table there),
-# PRIO (a nice level for the broker and both clients alike, e.g. -5 as root,
-# to shield the runs from other work on the machine), CARGO_TARGET_DIR.
+# PRIO (a nice level for the broker and all clients alike, e.g. -5 as root,
+# to shield the runs from other work on the machine), NO_BUILD=1 (use the
+# binaries already in the target directory, e.g. to run the other MQTT
+# version on exactly the same programs while the tree moves), AWAKE=1 (keep
+# every core busy with a nice-19 spin loop for the whole run; see below),
+# CARGO_TARGET_DIR.
+#
+# Columns: msg/s is end to end (first publish to last arrival); CPU s is the
+# client process's user+sys time; sleeps/msg its voluntary context switches
+# (GNU time %w, all threads) per message, i.e. how often a thread of it went
+# to sleep and had to be woken; peak RSS is GNU time's %M. "ratio of medians"
+# divides the client's medians by rumqttc's; "per-run ratio" pairs each run
+# with rumqttc's run of the same round and gives the median of those ratios,
+# which holds up better when the machine changes pace in the middle of a row.
+#
+# Idle cores: on the 2-vCPU virtual machines here, a thread woken on an idle
+# core costs tens of microseconds (mostly system time), so rows with one
+# message in flight (QoS 1/2, one worker) run about 4x slower and burn 3-4x
+# the CPU on a quiet machine than on a busy one, and flip between the two modes
+# from one minute to the next, for every client alike. AWAKE=1 runs a spin
+# loop at nice 19 on every core to keep the cores out of idle: in one 5.0 run
+# on 2026-11-25 it did not keep those rows in the fast mode, and it took CPU time
+# from the clients that spread their work over more threads (mq-smol,
+# mq-blocking), so the tables in docs/PERFORMANCE.md are made without it.
+# With one message in flight, read the per-run ratios, not single medians.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-RUNS=${RUNS:-9}
+RUNS=${RUNS:-7}
 COUNT=${COUNT:-20000}
 COUNT2=${COUNT2:-$COUNT}
 VERSION=${VERSION:-5}
 MQ_ARGS=${MQ_ARGS:-}
+SMOL_ARGS=${SMOL_ARGS:-}
+BLOCKING_ARGS=${BLOCKING_ARGS:-}
 RUMQTTC_ARGS=${RUMQTTC_ARGS:-}
+CLIENTS=${CLIENTS:-"mq-tokio mq-smol mq-async-std mq-blocking rumqttc"}
 PRIO=${PRIO:-}
 NICE=()
 if [ -n "$PRIO" ]; then NICE=(nice -n "$PRIO"); fi
 ROWS=${ROWS:-"0:20:1 0:20:10 0:1024:1 0:1024:10 1:20:1 1:20:10 1:1024:1 1:1024:10 2:20:1 2:20:10 2:1024:1 2:1024:10"}
+target=${CARGO_TARGET_DIR:-target}
+
+# client NAME -> sets BUILD (cargo arguments), BIN and EXTRA (flags) for it.
+client() {
+    case $1 in
+    mq-tokio)
+        BUILD="-p mq-tokio --example throughput" BIN="$target/release/examples/throughput" EXTRA=$MQ_ARGS ;;
+    mq-smol)
+        BUILD="-p mq-smol --example smol_throughput" BIN="$target/release/examples/smol_throughput"
+        EXTRA="--runtime smol $SMOL_ARGS" ;;
+    mq-async-std)
+        BUILD="-p mq-smol --example smol_throughput" BIN="$target/release/examples/smol_throughput"
+        EXTRA="--runtime async-std $SMOL_ARGS" ;;
+    mq-blocking)
+        BUILD="-p mq-blocking --example blocking_throughput"
+        BIN="$target/release/examples/blocking_throughput" EXTRA=$BLOCKING_ARGS ;;
+    rumqttc)
+        BUILD="-p rumqttc-throughput" BIN="$target/release/rumqttc-throughput" EXTRA=$RUMQTTC_ARGS ;;
+    *)
+        echo "unknown client $1 (known: mq-tokio mq-smol mq-async-std mq-blocking rumqttc)" >&2
+        return 1 ;;
+    esac
+}
+for c in $CLIENTS; do client "$c"; done
 
 as_root() {
     if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
@@ -50,12 +114,15 @@ MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 tmp=$(mktemp -d)
 broker_pid=
 cleanup() {
+    local p
+    for p in "${spinners[@]}"; do kill "$p" 2>/dev/null || true; done
     if [ -n "$broker_pid" ]; then
         kill "$broker_pid" 2>/dev/null || true
         wait "$broker_pid" 2>/dev/null || true
     fi
     rm -rf "$tmp"
 }
+spinners=()
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -95,40 +162,54 @@ start_broker() {
     return 1
 }
 
-echo "building (release) ..." >&2
-cargo build --release --quiet -p mq-tokio --example throughput
-cargo build --release --quiet -p rumqttc-throughput
-target=${CARGO_TARGET_DIR:-target}
-MQ_BIN="$target/release/examples/throughput"
-RUMQTTC_BIN="$target/release/rumqttc-throughput"
+[ "${NO_BUILD:-}" = 1 ] || echo "building (release) ..." >&2
+active=() skipped=() built=" "
+for c in $CLIENTS; do
+    client "$c"
+    if [ "${NO_BUILD:-}" = 1 ]; then
+        if [ -x "$BIN" ]; then active+=("$c"); else skipped+=("$c"); echo "WARNING: no $BIN; leaving $c out" >&2; fi
+        continue
+    fi
+    # shellcheck disable=SC2086
+    if [[ "$built" == *" $BUILD "* ]] || cargo build --release --quiet $BUILD; then
+        built="$built$BUILD "
+        active+=("$c")
+    else
+        echo "WARNING: $c does not build (cargo build --release $BUILD); leaving it out" >&2
+        skipped+=("$c")
+    fi
+done
+[ ${#active[@]} -gt 0 ] || { echo "no client builds" >&2; exit 1; }
+N=${#active[@]}
 
 start_broker
 echo "mosquitto $("$MOSQUITTO" -h 2>/dev/null | head -1 | awk '{print $3}') on 127.0.0.1:$PORT (pid $broker_pid)" >&2
 
-# run CLIENT QOS SIZE WORKERS COUNT -> appends "e2e cpu rss_kib" (or "FAIL") to $tmp/CLIENT-ROW
+# run CLIENT QOS SIZE WORKERS COUNT -> appends "e2e cpu rss_kib sleeps" (e2e "FAIL"
+# if the run failed) to $tmp/CLIENT-ROW, one line per round.
 run() {
-    local client=$1 qos=$2 size=$3 workers=$4 count=$5 bin extra status rate cpu rss
-    if [ "$client" = mq ]; then bin=$MQ_BIN extra=$MQ_ARGS; else bin=$RUMQTTC_BIN extra=$RUMQTTC_ARGS; fi
+    local name=$1 qos=$2 size=$3 workers=$4 count=$5 status rate cpu rss vcs user sys
+    client "$name"
     status=0
     # GNU time gives the peak RSS (and CPU, but only to 10 ms); bash's `time`
     # around it gives the same user+sys CPU to the millisecond (it counts the
     # client, which GNU time waits for, plus GNU time's own ~1 ms).
     local TIMEFORMAT='%3U %3S'
     # shellcheck disable=SC2086
-    { time timeout 180 "${NICE[@]}" /usr/bin/time -f "%U %S %M" -o "$tmp/time" \
-        "$bin" --server "mqtt://127.0.0.1:$PORT" --qos "$qos" --size "$size" \
-        --workers "$workers" --count "$count" --version "$VERSION" --timeout 120 $extra \
+    { time timeout 180 "${NICE[@]}" /usr/bin/time -f "%U %S %M %w" -o "$tmp/time" \
+        "$BIN" --server "mqtt://127.0.0.1:$PORT" --qos "$qos" --size "$size" \
+        --workers "$workers" --count "$count" --version "$VERSION" --timeout 120 $EXTRA \
         >"$tmp/out" 2>&1; } 2>"$tmp/cpu" || status=$?
     rate=$(sed -n 's/^RESULT .*e2e_rate=\([0-9.]*\).*/\1/p' "$tmp/out" | tail -1)
-    read -r _ _ rss < <(tail -1 "$tmp/time")
-    read -r user sys < <(tail -1 "$tmp/cpu")
+    read -r _ _ rss vcs < <(tail -1 "$tmp/time") || { rss=0 vcs=0; }
+    read -r user sys < <(tail -1 "$tmp/cpu") || { user=0 sys=0; }
     cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.3f", u + s }')
     if [ "$status" != 0 ] || [ -z "$rate" ]; then
-        echo "  $client q$qos ${size}B w$workers: FAILED (exit $status): $(grep -E 'RESULT|FAIL|error' "$tmp/out" | tr '\n' ' ')" >&2
-        echo "FAIL $cpu $rss" >>"$tmp/$client-$qos-$size-$workers"
+        echo "  $name q$qos ${size}B w$workers: FAILED (exit $status): $(grep -E 'RESULT|FAIL|error' "$tmp/out" | tr '\n' ' ')" >&2
+        echo "FAIL $cpu $rss $vcs" >>"$tmp/$name-$qos-$size-$workers"
     else
-        echo "  $client q$qos ${size}B w$workers: $rate msg/s, $cpu s CPU, $((rss / 1024)) MiB" >&2
-        echo "$rate $cpu $rss" >>"$tmp/$client-$qos-$size-$workers"
+        echo "  $name q$qos ${size}B w$workers: $rate msg/s, $cpu s CPU, $((rss / 1024)) MiB, $vcs sleeps" >&2
+        echo "$rate $cpu $rss $vcs" >>"$tmp/$name-$qos-$size-$workers"
     fi
 }
 
@@ -157,50 +238,95 @@ spread() {
         }'
 }
 
+# paired FILE RUMQTTC_FILE COLUMN -> the median over rounds of this client's
+# value over rumqttc's in the same round (rounds where either failed are skipped).
+paired() {
+    paste -d' ' "$1" "$2" | awk -v c="$3" -v n="$(awk 'NR == 1 { print NF }' "$1")" '
+        $1 != "FAIL" && $(n + 1) != "FAIL" && $(n + c) + 0 > 0 { print $c / $(n + c) }' | sort -g | awk '
+        { v[NR] = $1 }
+        END {
+            if (NR == 0) { print "n/a"; exit }
+            printf "%.2f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+        }'
+}
+
+# The 1-minute load average, sampled before the first row and after each row.
+load() { cut -d' ' -f1 /proc/loadavg >>"$tmp/load"; }
+
+if [ "${AWAKE:-}" = 1 ]; then
+    for _ in $(seq "$(nproc)"); do
+        nice -n 19 sh -c 'while :; do :; done' &
+        spinners+=($!)
+    done
+    echo "AWAKE=1: $(nproc) spinners at nice 19 (pids ${spinners[*]})" >&2
+fi
 started=$(date +%s)
+load
 for row in $ROWS; do
     IFS=: read -r qos size workers <<<"$row"
     count=$COUNT
     [ "$qos" = 2 ] && count=$COUNT2
     echo "QoS $qos, $size B, $workers workers, $count messages:" >&2
     for r in $(seq "$RUNS"); do
-        # Alternate which client goes first, so neither always gets a warm broker.
-        if [ $((r % 2)) = 1 ]; then
-            run mq "$qos" "$size" "$workers" "$count"
-            run rumqttc "$qos" "$size" "$workers" "$count"
-        else
-            run rumqttc "$qos" "$size" "$workers" "$count"
-            run mq "$qos" "$size" "$workers" "$count"
-        fi
+        # Round-robin: run r goes round the list starting with client
+        # (r - 1) mod N, so the first place (after a pause) rotates.
+        for k in $(seq 0 $((N - 1))); do
+            run "${active[$(((r - 1 + k) % N))]}" "$qos" "$size" "$workers" "$count"
+        done
     done
+    load
 done
 elapsed=$(($(date +%s) - started))
+loads=$(sort -g "$tmp/load" | awk '{ v[NR] = $1 } END { printf "%s-%s", v[1], v[NR] }')
 
+has_rumqttc=
+for c in "${active[@]}"; do [ "$c" = rumqttc ] && has_rumqttc=1; done
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 {
-    echo "| row (QoS, payload, workers, messages) | client | msg/s (e2e) | msg/s p25-p75 | CPU s | peak RSS MiB | ratio mq/rumqttc (msg/s, CPU, RSS) |"
-    echo "|---|---|---:|---:|---:|---:|---|"
+    if [ -n "$has_rumqttc" ]; then
+        echo "| row (QoS, payload, workers, messages) | client | msg/s (e2e) | msg/s p25-p75 | CPU s | CPU µs/msg | sleeps/msg | peak RSS MiB | ratio of medians to rumqttc (msg/s, CPU, RSS) | per-run ratio (msg/s, CPU) |"
+        echo "|---|---|---:|---:|---:|---:|---:|---:|---|---|"
+    else
+        echo "| row (QoS, payload, workers, messages) | client | msg/s (e2e) | msg/s p25-p75 | CPU s | CPU µs/msg | sleeps/msg | peak RSS MiB |"
+        echo "|---|---|---:|---:|---:|---:|---:|---:|"
+    fi
     for row in $ROWS; do
         IFS=: read -r qos size workers <<<"$row"
         count=$COUNT
         [ "$qos" = 2 ] && count=$COUNT2
         if [ "$size" = 1024 ]; then label="1 KiB"; else label="$size B"; fi
         label="QoS $qos, $label, $workers w, $count"
-        f_mq="$tmp/mq-$qos-$size-$workers"
-        f_ru="$tmp/rumqttc-$qos-$size-$workers"
-        mq_rate=$(median "$f_mq" 1) mq_cpu=$(median "$f_mq" 2) mq_rss=$(median "$f_mq" 3)
-        ru_rate=$(median "$f_ru" 1) ru_cpu=$(median "$f_ru" 2) ru_rss=$(median "$f_ru" 3)
-        ratio=$(awk -v a="$mq_rate" -v b="$ru_rate" -v c="$mq_cpu" -v d="$ru_cpu" -v e="$mq_rss" -v f="$ru_rss" '
-            function r(x, y) { return (x + 0 > 0 && y + 0 > 0) ? sprintf("%.2f", x / y) : "n/a" }
-            BEGIN { printf "%s, %s, %s", r(a, b), r(c, d), r(e, f) }')
-        mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
-        mq_cpu=$(awk -v c="$mq_cpu" 'BEGIN { printf "%.3f", c }')
-        ru_cpu=$(awk -v c="$ru_cpu" 'BEGIN { printf "%.3f", c }')
-        printf '| %s | mq-tokio | %s | %s | %s | %s | %s |\n' "$label" "${mq_rate%.*}" "$(spread "$f_mq")" "$mq_cpu" "$(mib "$mq_rss")" "$ratio"
-        printf '| | rumqttc | %s | %s | %s | %s | |\n' "${ru_rate%.*}" "$(spread "$f_ru")" "$ru_cpu" "$(mib "$ru_rss")"
+        if [ -n "$has_rumqttc" ]; then
+            f_ru="$tmp/rumqttc-$qos-$size-$workers"
+            ru_rate=$(median "$f_ru" 1) ru_cpu=$(median "$f_ru" 2) ru_rss=$(median "$f_ru" 3)
+        fi
+        for c in "${active[@]}"; do
+            f="$tmp/$c-$qos-$size-$workers"
+            rate=$(median "$f" 1) cpu=$(median "$f" 2) rss=$(median "$f" 3) vcs=$(median "$f" 4)
+            per=$(awk -v c="$cpu" -v n="$count" 'BEGIN { printf "%.1f", c * 1e6 / n }')
+            sleeps=$(awk -v c="$vcs" -v n="$count" 'BEGIN { printf "%.2f", c / n }')
+            line=$(printf '| %s | %s | %s | %s | %s | %s | %s | %s |' "$label" "$c" "${rate%.*}" "$(spread "$f")" \
+                "$(awk -v c="$cpu" 'BEGIN { printf "%.3f", c }')" "$per" "$sleeps" "$(mib "$rss")")
+            if [ -n "$has_rumqttc" ]; then
+                ratio= pair=
+                if [ "$c" != rumqttc ]; then
+                    pair="$(paired "$f" "$f_ru" 1), $(paired "$f" "$f_ru" 2)"
+                    ratio=$(awk -v a="$rate" -v b="$ru_rate" -v c="$cpu" -v d="$ru_cpu" -v e="$rss" -v f="$ru_rss" '
+                        function r(x, y) { return (x + 0 > 0 && y + 0 > 0) ? sprintf("%.2f", x / y) : "n/a" }
+                        BEGIN { printf "%s, %s, %s", r(a, b), r(c, d), r(e, f) }')
+                fi
+                line="$line $ratio | $pair |"
+            fi
+            echo "$line"
+            label=
+        done
     done
     echo
-    echo "Medians of $RUNS runs per client and row, alternating; MQTT $VERSION; Mosquitto on 127.0.0.1;" \
-        "$(nproc) cores; $(date -u +%Y-%m-%d); runs took ${elapsed} s."
+    echo "Medians of $RUNS runs per client and row, round-robin; MQTT $VERSION; Mosquitto on 127.0.0.1;" \
+        "${PRIO:+nice $PRIO; }${spinners[*]:+AWAKE=1; }$(nproc) cores; $(date -u +%Y-%m-%d); runs took ${elapsed} s; load average (1 min) $loads."
+    if [ ${#skipped[@]} -gt 0 ]; then
+        echo "Left out (did not build, or no binary with NO_BUILD=1): ${skipped[*]}."
+    fi
 } >"$tmp/table.md"
 cat "$tmp/table.md"
 if [ -n "${OUT:-}" ]; then cp "$tmp/table.md" "$OUT"; fi
