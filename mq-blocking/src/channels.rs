@@ -5,7 +5,8 @@ use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mq_common::{ClientEvent, Error, Message, Reply, TrySend};
+use mq_common::legacy::{Reply, TrySend};
+use mq_common::{ClientEvent, Error, Message};
 
 /// A subscriber's bounded channel; the `Arc` names the receiver it feeds.
 #[derive(Clone)]
@@ -27,7 +28,7 @@ impl Sink {
     }
 }
 
-impl mq_common::Sink for Sink {
+impl mq_common::legacy::Sink for Sink {
     fn try_send(&self, msg: Message) -> Result<(), TrySend> {
         self.tx.try_send(msg).map_err(|e| match e {
             TrySendError::Full(msg) => TrySend::Full(Box::new(msg)),
@@ -90,7 +91,7 @@ pub(crate) struct Std {
     pub(crate) events: Events,
 }
 
-impl mq_common::Channels for Std {
+impl mq_common::legacy::Channels for Std {
     type Reply<T: Send + 'static> = Once<T>;
     type Sink = Sink;
 

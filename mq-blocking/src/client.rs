@@ -5,7 +5,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use mq_common::{ClientEvent, Command, Error, Message, Snapshot};
+use mq_common::legacy::Command;
+use mq_common::{ClientEvent, Error, Message, Snapshot};
 use mq_proto::client::{CommandError, RouteId, ServerCapabilities, Stats};
 use mq_proto::{
     Disconnect, MqttString, ProtocolVersion, Publish, QoS, ReasonCode, Subscribe, Unsubscribe,

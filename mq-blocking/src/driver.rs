@@ -7,7 +7,8 @@ use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
 use std::sync::Arc;
 use std::time::Duration;
 
-use mq_common::{Channels, ClientEvent, Command, ConnectOptions, Engine, Jitter};
+use mq_common::legacy::{Channels, Command, Engine};
+use mq_common::{ClientEvent, ConnectOptions, Jitter};
 use mq_proto::client::Instant;
 use mq_proto::url::BrokerUrl;
 

@@ -119,7 +119,7 @@ fn start(
     let events = channels::Events::default();
     let shared = Arc::new(Mutex::new(mq_common::Snapshot::new(&options.mqtt)));
     let (first_tx, first_rx) = channels::once();
-    let mut engine = mq_common::Engine::new(
+    let mut engine = mq_common::legacy::Engine::new(
         &options,
         channels::Std {
             events: events.clone(),

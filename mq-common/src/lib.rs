@@ -20,16 +20,20 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
-mod engine;
+pub mod channel;
+pub mod engine;
 mod error;
+#[doc(hidden)]
+pub mod legacy;
 mod options;
 mod publish;
 mod snapshot;
 #[cfg(feature = "tls")]
 pub mod tls;
 
-pub use engine::{Channels, Command, Engine, Reply, Sink, Subscribed, TrySend};
+pub use engine::{Command, Engine, Subscribed};
 pub use error::Error;
+pub use mq_proto::client::Instant;
 pub use options::{AuthenticatorFactory, ConnectOptions, QueuePolicy};
 pub use snapshot::Snapshot;
 

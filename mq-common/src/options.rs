@@ -57,6 +57,9 @@ pub struct ConnectOptions {
     pub subscription_capacity: usize,
     /// Commands buffered between client handles and the driver. Default 1024.
     pub command_capacity: usize,
+    /// A write to the broker that makes no progress for this long ends the
+    /// connection (a broker that stopped reading). Default 30 s.
+    pub write_timeout: std::time::Duration,
     /// Enhanced authentication (5.0): the method the client runs in CONNECT,
     /// AUTH exchanges and re-authentication. Default none.
     pub authenticator: Option<AuthenticatorFactory>,
@@ -74,6 +77,7 @@ impl ConnectOptions {
             queue_policy: QueuePolicy::default(),
             subscription_capacity: 1024,
             command_capacity: 1024,
+            write_timeout: std::time::Duration::from_secs(30),
             authenticator: None,
             #[cfg(feature = "tls")]
             tls: crate::tls::TlsOptions::default(),

@@ -5,7 +5,8 @@ use std::sync::{Arc, Mutex};
 
 use async_channel::{Receiver, Sender, TrySendError};
 use event_listener::Event;
-use mq_common::{ClientEvent, Error, Message, Reply, TrySend};
+use mq_common::legacy::{Reply, TrySend};
+use mq_common::{ClientEvent, Error, Message};
 
 /// A subscriber's bounded channel. The receiving [`crate::Subscription`]
 /// rings `room` after every message it takes, so the driver, holding a
@@ -42,7 +43,7 @@ impl Sink {
     }
 }
 
-impl mq_common::Sink for Sink {
+impl mq_common::legacy::Sink for Sink {
     fn try_send(&self, msg: Message) -> Result<(), TrySend> {
         self.tx.try_send(msg).map_err(|e| match e {
             TrySendError::Full(msg) => TrySend::Full(Box::new(msg)),
@@ -112,7 +113,7 @@ pub(crate) struct Smol {
     pub(crate) events: Events,
 }
 
-impl mq_common::Channels for Smol {
+impl mq_common::legacy::Channels for Smol {
     type Reply<T: Send + 'static> = Once<T>;
     type Sink = Sink;
 

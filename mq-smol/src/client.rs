@@ -12,7 +12,8 @@ use async_channel::{Receiver, Sender, WeakSender};
 use bytes::Bytes;
 use event_listener::Event;
 use futures_core::Stream;
-use mq_common::{ClientEvent, Command, Error, Message, Snapshot};
+use mq_common::legacy::Command;
+use mq_common::{ClientEvent, Error, Message, Snapshot};
 use mq_proto::client::{CommandError, RouteId, ServerCapabilities, Stats};
 use mq_proto::{
     Disconnect, MqttString, Properties, ProtocolVersion, Publish, QoS, ReasonCode, Subscribe,

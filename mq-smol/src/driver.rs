@@ -11,7 +11,8 @@ use async_channel::Receiver;
 use async_io::Timer;
 use futures_lite::future::or;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
-use mq_common::{Channels, ClientEvent, Command, ConnectOptions, Engine, Jitter};
+use mq_common::legacy::{Channels, Command, Engine};
+use mq_common::{ClientEvent, ConnectOptions, Jitter};
 use mq_proto::client::Instant;
 use mq_proto::url::BrokerUrl;
 

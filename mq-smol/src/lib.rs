@@ -139,7 +139,7 @@ async fn start(
     let events = channels::Events::new();
     let shared = Arc::new(Mutex::new(mq_common::Snapshot::new(&options.mqtt)));
     let (first_reply, first_waiter) = channels::once();
-    let mut engine = mq_common::Engine::new(
+    let mut engine = mq_common::legacy::Engine::new(
         &options,
         channels::Smol {
             events: events.clone(),

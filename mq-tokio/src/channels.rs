@@ -1,7 +1,8 @@
 //! The engine's channels on tokio: bounded mpsc for subscriptions, oneshot
 //! replies, a broadcast for connection events.
 
-use mq_common::{ClientEvent, Error, Message, Reply, TrySend};
+use mq_common::legacy::{Reply, TrySend};
+use mq_common::{ClientEvent, Error, Message};
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
@@ -9,7 +10,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 #[derive(Clone)]
 pub(crate) struct Sink(pub(crate) mpsc::Sender<Message>);
 
-impl mq_common::Sink for Sink {
+impl mq_common::legacy::Sink for Sink {
     fn try_send(&self, msg: Message) -> Result<(), TrySend> {
         self.0.try_send(msg).map_err(|e| match e {
             TrySendError::Full(msg) => TrySend::Full(Box::new(msg)),
@@ -36,7 +37,7 @@ pub(crate) struct Tokio {
     pub(crate) events: broadcast::Sender<ClientEvent>,
 }
 
-impl mq_common::Channels for Tokio {
+impl mq_common::legacy::Channels for Tokio {
     type Reply<T: Send + 'static> = Once<T>;
     type Sink = Sink;
 

@@ -15,7 +15,8 @@ use mq_proto::{
 };
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-use mq_common::{Command, Snapshot};
+use mq_common::legacy::Command;
+use mq_common::Snapshot;
 
 use crate::channels::{Once, Sink, Tokio};
 use crate::{ClientEvent, Error, Message};

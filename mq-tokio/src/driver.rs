@@ -5,7 +5,8 @@
 use std::future::{pending, Future};
 use std::sync::Arc;
 
-use mq_common::{Channels, ClientEvent, Command, ConnectOptions, Engine, Jitter};
+use mq_common::legacy::{Channels, Command, Engine};
+use mq_common::{ClientEvent, ConnectOptions, Jitter};
 use mq_proto::client::Instant;
 use mq_proto::url::BrokerUrl;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

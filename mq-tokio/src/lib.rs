@@ -108,7 +108,7 @@ async fn start(
     let (events, _) = tokio::sync::broadcast::channel(64);
     let (first_tx, first_rx) = tokio::sync::oneshot::channel();
     let shared = Arc::new(Mutex::new(mq_common::Snapshot::new(&options.mqtt)));
-    let mut engine = mq_common::Engine::new(
+    let mut engine = mq_common::legacy::Engine::new(
         &options,
         channels::Tokio {
             events: events.clone(),

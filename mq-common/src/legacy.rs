@@ -1,4 +1,6 @@
-//! The [`Engine`]: everything between the sans-IO core and user handles that
+//! The engine the adapters used before [`crate::engine`]; removed once every adapter runs on the new one.
+
+//! The old [`Engine`]: everything between the sans-IO core and user handles that
 //! is the same in every runtime. It owns the core, matches completions to the
 //! requests that wait for them, routes messages to subscribers (holding them,
 //! and asking the adapter to stop reading, while a subscriber is full), and

@@ -1,0 +1,677 @@
+//! The [`Engine`]: a client's whole life, sans-IO.
+//!
+//! The engine owns everything that is not "perform this I/O": the lifecycle
+//! (dial → CONNECT → serve → connection lost → backoff → redial → stop),
+//! command batching, write and close bounds, the connect deadline, keep
+//! alive (through the core), routing of messages to subscriptions with
+//! backpressure, completions, request/response and connection events. An
+//! adapter only opens, reads, writes and closes transports, keeps one timer
+//! and waits.
+//!
+//! # Contract
+//!
+//! One input, one output. After any input, call [`Engine::poll_output`]
+//! until it returns [`Output::Wait`] or [`Output::Stopped`], performing each
+//! output in turn:
+//!
+//! | output | the adapter |
+//! |---|---|
+//! | [`Output::Dial`] | starts opening a transport to the broker; answers later with [`Input::Dialed`] or [`Input::DialFailed`]. Until then it keeps polling and waiting as told (commands go on). |
+//! | [`Output::Write`] | writes all the bytes, in order, before polling again; a write that makes no progress for `stall` is [`Input::TransportClosed`]. |
+//! | [`Output::Close`] | flushes and shuts the transport down within `grace`, then drops it; or abandons a dial in progress. |
+//! | [`Output::Wait`] | waits for the first of: bytes to read (only if `read`) → [`Input::Received`] / [`Input::Read`]; a command on [`Engine::command_receiver`] (only if `commands`) → [`Input::Command`], or [`Input::HandlesDropped`] when every sender is gone; the `room` signal → [`Input::Room`]; the time `until` → [`Input::Timeout`]. |
+//! | [`Output::Stopped`] | drops the engine: the client is over. |
+//!
+//! Every input carries the adapter's `now`, an [`Instant`] measured from an
+//! origin of the adapter's choosing (the engine's creation, say).
+//!
+//! Bytes read go straight into [`Engine::receive_buffer`] (then
+//! [`Input::Received`] with the count) when the transport can read into a
+//! `BytesMut`; transports that hand out their own buffers (WebSocket frames)
+//! use [`Input::Read`].
+//!
+//! ```
+//! use mq_common::engine::{Engine, Input, Output};
+//! use mq_common::{ConnectOptions, Instant};
+//!
+//! let parts = Engine::create(ConnectOptions::new("doc"));
+//! let mut engine = parts.engine;
+//! assert!(matches!(engine.poll_output(), Output::Dial));
+//! // The transport opened: the engine sends CONNECT.
+//! engine.handle_input(Instant::ZERO, Input::Dialed);
+//! let Output::Write { data, .. } = engine.poll_output() else { panic!("CONNECT") };
+//! assert_eq!(data[0], 0x10);
+//! assert!(matches!(engine.poll_output(), Output::Wait(w) if w.read));
+//! ```
+
+mod command;
+mod dispatch;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{HashMap, VecDeque};
+use std::io;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use event_listener::EventListener;
+use mq_proto::client::{
+    Client as Core, CommandError, ConnectionState, DisconnectReason, Event, RequestId,
+};
+use mq_proto::{Disconnect, ProtocolVersion, Publish, QoS, ReasonCode};
+
+pub use command::{Command, Subscribed};
+use dispatch::{after, Pending, Requests, Routes};
+
+use crate::channel::{reply, EventHub, Reply, Waiter};
+use crate::{ClientEvent, ConnectOptions, Error, Instant, Jitter, Message, QueuePolicy, Snapshot};
+
+/// Commands taken in one turn before the engine writes what they produced,
+/// so a burst of publishes goes out in one write.
+const COMMAND_BATCH: usize = 64;
+
+/// How long a closing transport may take to flush and shut down.
+pub const CLOSE_GRACE: Duration = Duration::from_secs(2);
+
+/// Something that happened, for [`Engine::handle_input`].
+// `Command` is the hot variant: boxing it would allocate for every publish.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum Input<'a> {
+    /// The transport asked for by [`Output::Dial`] is open.
+    Dialed,
+    /// The transport could not be opened.
+    DialFailed(Error),
+    /// `count` bytes were read into [`Engine::receive_buffer`].
+    Received(usize),
+    /// Bytes were read into a buffer of the adapter's.
+    Read(&'a [u8]),
+    /// The transport closed (end of stream), failed, or a write stalled.
+    TransportClosed(Option<io::Error>),
+    /// A command from a user handle.
+    Command(Command),
+    /// Every command sender is gone: the client disconnects normally.
+    HandlesDropped,
+    /// The `room` signal of [`Wait`] fired.
+    Room,
+    /// The time [`Wait::until`] has come.
+    Timeout,
+}
+
+/// What the adapter must do next, from [`Engine::poll_output`].
+#[derive(Debug)]
+pub enum Output {
+    /// Open a transport to the broker.
+    Dial,
+    /// Write these bytes, all of them, before polling again.
+    Write {
+        /// The bytes.
+        data: Bytes,
+        /// A write that makes no progress for this long is a dead connection.
+        stall: Duration,
+    },
+    /// Close the transport (or abandon the dial in progress).
+    Close {
+        /// How long flushing and shutting down may take.
+        grace: Duration,
+    },
+    /// Nothing to do until one of these happens.
+    Wait(Wait),
+    /// The client is over.
+    Stopped,
+}
+
+/// What to wait for; see [`Output::Wait`].
+#[derive(Debug, Default)]
+pub struct Wait {
+    /// When to come back with [`Input::Timeout`]; never if `None`.
+    pub until: Option<Instant>,
+    /// Whether to read from the transport.
+    pub read: bool,
+    /// Whether to take a command.
+    pub commands: bool,
+    /// Fires when a full subscriber may have room again.
+    pub room: Option<EventListener>,
+}
+
+/// Where the engine is in a client's life.
+#[derive(Debug)]
+enum Phase {
+    /// Not dialed yet.
+    Start,
+    /// A transport is being opened, until the deadline.
+    Dialing { deadline: Instant },
+    /// A transport is open: CONNECT, then the session.
+    Serving,
+    /// Waiting before the next dial.
+    Backoff { until: Instant },
+    /// Over.
+    Stopped,
+}
+
+/// A new engine and the ends user handles hold.
+#[derive(Debug)]
+pub struct Parts {
+    /// The engine, for the adapter's driver.
+    pub engine: Engine,
+    /// Where user handles send commands.
+    pub commands: flume::Sender<Command>,
+    /// Connection events, for [`EventHub::listen`].
+    pub events: EventHub,
+    /// The engine's latest view of the connection, refreshed after every input.
+    pub snapshot: Arc<Mutex<Snapshot>>,
+    /// Resolves when the first connection is accepted or fails.
+    pub first_connect: Waiter<()>,
+}
+
+/// The sans-IO client above the protocol core. See the [module docs](self).
+#[derive(Debug)]
+pub struct Engine {
+    core: Core,
+    phase: Phase,
+    /// A transport (or a dial) to close before anything else.
+    close_pending: bool,
+    now: Instant,
+    jitter: Jitter,
+    auto_reconnect: bool,
+    queue_policy: QueuePolicy,
+    write_timeout: Duration,
+    connect_timeout: Duration,
+    commands: flume::Receiver<Command>,
+    events: EventHub,
+    snapshot: Arc<Mutex<Snapshot>>,
+    pending: HashMap<RequestId, Pending>,
+    routes: Routes,
+    requests: Requests,
+    /// Publishes waiting for room in the core's queue ([`QueuePolicy::Wait`]).
+    parked: VecDeque<(Publish, Reply<ReasonCode>)>,
+    first_connect: Option<Reply<()>>,
+    reauth: Option<Reply<()>>,
+    disconnect_reply: Option<Reply<()>>,
+    /// The user stopped the client, or it cannot go on.
+    stopping: bool,
+}
+
+impl Engine {
+    /// An engine for `options`, with the channels user handles talk through.
+    pub fn create(options: ConnectOptions) -> Parts {
+        let mut core = Core::new(options.mqtt.clone());
+        if let Some(make) = &options.authenticator {
+            core.set_authenticator((make.0)());
+        }
+        let (commands_tx, commands) = flume::bounded(options.command_capacity.max(1));
+        let events = EventHub::new();
+        let snapshot = Arc::new(Mutex::new(Snapshot::new(&options.mqtt)));
+        let (first, first_connect) = reply();
+        let engine = Engine {
+            core,
+            phase: Phase::Start,
+            close_pending: false,
+            now: Instant::ZERO,
+            jitter: Jitter::default(),
+            auto_reconnect: options.auto_reconnect,
+            queue_policy: options.queue_policy,
+            write_timeout: options.write_timeout,
+            connect_timeout: options.mqtt.connect_timeout,
+            commands,
+            events: events.clone(),
+            snapshot: snapshot.clone(),
+            pending: HashMap::new(),
+            routes: Routes::new(options.subscription_capacity),
+            requests: Requests::default(),
+            parked: VecDeque::new(),
+            first_connect: Some(first),
+            reauth: None,
+            disconnect_reply: None,
+            stopping: false,
+        };
+        Parts {
+            engine,
+            commands: commands_tx,
+            events,
+            snapshot,
+            first_connect,
+        }
+    }
+
+    /// The protocol core, to read its state (statistics, capabilities...).
+    pub fn core(&self) -> &Core {
+        &self.core
+    }
+
+    /// The channel [`Wait::commands`] means: receive from it, hand the command over.
+    pub fn command_receiver(&self) -> &flume::Receiver<Command> {
+        &self.commands
+    }
+
+    /// The core's read buffer: append bytes read from the transport, then
+    /// call [`Engine::handle_input`] with [`Input::Received`].
+    pub fn receive_buffer(&mut self) -> &mut BytesMut {
+        self.core.receive_buffer()
+    }
+
+    /// Feeds one input at `now`; then drain [`Engine::poll_output`].
+    pub fn handle_input(&mut self, now: Instant, input: Input<'_>) {
+        self.now = self.now.max(now);
+        let now = self.now;
+        match input {
+            Input::Dialed => self.dialed(now),
+            Input::DialFailed(error) => self.dial_failed(error),
+            Input::Received(count) => self.core.handle_received(now, count),
+            Input::Read(bytes) => self.core.handle_bytes(now, bytes),
+            Input::TransportClosed(error) => {
+                if let Some(error) = error {
+                    tracing::debug!(%error, "transport failed");
+                }
+                if matches!(self.phase, Phase::Serving) {
+                    self.core.handle_transport_closed(now);
+                }
+            }
+            Input::Command(command) => {
+                self.command(now, command);
+                for _ in 1..COMMAND_BATCH {
+                    if !self.accepts_commands() {
+                        break;
+                    }
+                    match self.commands.try_recv() {
+                        Ok(command) => self.command(now, command),
+                        Err(_) => break,
+                    }
+                }
+            }
+            Input::HandlesDropped => self.stop(now, Disconnect::default(), None),
+            Input::Room => self.routes.retry(),
+            Input::Timeout => self.timeout(now),
+        }
+        self.after_input(now);
+    }
+
+    /// The next thing to do; see the [module docs](self) for the contract.
+    pub fn poll_output(&mut self) -> Output {
+        if self.close_pending {
+            self.close_pending = false;
+            return Output::Close { grace: CLOSE_GRACE };
+        }
+        match self.phase {
+            Phase::Start => {
+                self.phase = Phase::Dialing {
+                    deadline: after(self.now, self.connect_timeout),
+                };
+                Output::Dial
+            }
+            Phase::Dialing { deadline } => Output::Wait(self.wait(Some(deadline), false)),
+            Phase::Serving => {
+                if let Some(data) = self.core.poll_transmit() {
+                    // Handing out QoS 0 bytes completes their publishes.
+                    self.after_input(self.now);
+                    return Output::Write {
+                        data,
+                        stall: self.write_timeout,
+                    };
+                }
+                if self.core.state() == ConnectionState::Disconnected {
+                    self.connection_over();
+                    return self.poll_output();
+                }
+                let until = self.core.poll_timeout();
+                Output::Wait(self.wait(until, self.routes.blocked().is_none()))
+            }
+            Phase::Backoff { until } => Output::Wait(self.wait(Some(until), false)),
+            Phase::Stopped => Output::Stopped,
+        }
+    }
+
+    fn wait(&self, until: Option<Instant>, read: bool) -> Wait {
+        let until = match (until, self.requests.next_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let room = self.routes.blocked().and_then(|sink| {
+            let listener = sink.room();
+            // Room made before the listener existed would be missed: retry at once instead.
+            (!sink.has_room()).then_some(listener)
+        });
+        let room_now = self.routes.blocked().is_some() && room.is_none();
+        Wait {
+            until: if room_now { Some(self.now) } else { until },
+            read,
+            commands: self.accepts_commands(),
+            room,
+        }
+    }
+
+    fn accepts_commands(&self) -> bool {
+        self.parked.is_empty() && !matches!(self.phase, Phase::Stopped)
+    }
+
+    fn dialed(&mut self, now: Instant) {
+        if !matches!(self.phase, Phase::Dialing { .. }) {
+            // A dial that finished after the engine gave up on it.
+            self.close_pending = true;
+            return;
+        }
+        match self.core.connect(now) {
+            Ok(()) => self.phase = Phase::Serving,
+            Err(e) => {
+                self.close_pending = true;
+                self.connect_failed(e.into());
+            }
+        }
+    }
+
+    fn dial_failed(&mut self, error: Error) {
+        if matches!(self.phase, Phase::Dialing { .. }) {
+            tracing::debug!(%error, "dial failed");
+            self.connect_failed(error);
+        }
+    }
+
+    /// No connection this time: fail a first connect, or back off and try again.
+    fn connect_failed(&mut self, error: Error) {
+        if let Some(first) = self.first_connect.take() {
+            first.send(Err(error));
+            self.stopping = true;
+        }
+        self.next_attempt();
+    }
+
+    fn timeout(&mut self, now: Instant) {
+        match self.phase {
+            Phase::Dialing { deadline } if now >= deadline => {
+                self.close_pending = true;
+                self.connect_failed(Error::Timeout);
+            }
+            Phase::Backoff { until } if now >= until => self.dial_now(),
+            Phase::Serving => self.core.handle_timeout(now),
+            _ => {}
+        }
+        if self.routes.blocked().is_some() {
+            self.routes.retry();
+        }
+        self.requests.expire(now);
+    }
+
+    fn dial_now(&mut self) {
+        self.phase = Phase::Start;
+    }
+
+    /// The core's connection ended and its last bytes went out: close, then decide.
+    fn connection_over(&mut self) {
+        self.close_pending = true;
+        if !self.auto_reconnect && self.first_connect.is_none() {
+            self.stopping = true;
+        }
+        self.next_attempt();
+    }
+
+    /// Stops, or waits as the backoff policy says before dialing again.
+    fn next_attempt(&mut self) {
+        if self.stopping {
+            return self.finish();
+        }
+        match self.core.reconnect_delay(self.jitter.next_u32()) {
+            None => self.finish(),
+            Some(Duration::ZERO) => self.dial_now(),
+            Some(delay) => self.backoff(delay),
+        }
+    }
+
+    fn backoff(&mut self, delay: Duration) {
+        tracing::debug!(?delay, "reconnecting");
+        self.events.send(&ClientEvent::Reconnecting { delay });
+        self.phase = Phase::Backoff {
+            until: after(self.now, delay),
+        };
+    }
+
+    /// Over for good: complete the disconnect request, end every listener.
+    fn finish(&mut self) {
+        if matches!(self.phase, Phase::Stopped) {
+            return;
+        }
+        self.phase = Phase::Stopped;
+        self.stopping = true;
+        if let Some(first) = self.first_connect.take() {
+            first.send(Err(Error::Closed));
+        }
+        self.refresh();
+        if let Some(reply) = self.disconnect_reply.take() {
+            reply.send(Ok(()));
+        }
+        self.events.close();
+    }
+
+    fn command(&mut self, now: Instant, command: Command) {
+        match command {
+            Command::Publish { publish, reply } => self.publish(now, publish, reply),
+            Command::Subscribe {
+                mut packet,
+                sink,
+                reply,
+            } => {
+                // On 5.0 the router tags the packet with a Subscription
+                // Identifier, so overlapping subscriptions each get their copy once.
+                let routes = self
+                    .routes
+                    .router
+                    .add_subscribe(&self.core, &mut packet, sink);
+                match self.core.subscribe(now, packet) {
+                    Ok(id) => {
+                        self.pending
+                            .insert(id, Pending::Subscribe { reply, routes });
+                    }
+                    Err(e) => {
+                        self.routes.drop_routes(&routes);
+                        reply.send(Err(e.into()));
+                    }
+                }
+            }
+            Command::Unsubscribe { packet, reply } => {
+                let filters = packet.filters.clone();
+                match self.core.unsubscribe(now, packet) {
+                    Ok(id) => {
+                        filters
+                            .iter()
+                            .for_each(|f| self.routes.router.remove_filter(f));
+                        self.pending.insert(id, Pending::Unsubscribe(reply));
+                    }
+                    Err(e) => reply.send(Err(e.into())),
+                }
+            }
+            Command::DropRoutes(routes) => self.routes.drop_routes(&routes),
+            Command::DefaultRoute(sink) => self.routes.set_default(sink),
+            Command::Reauthenticate(reply) => match self.core.reauthenticate(now) {
+                Ok(()) => self.reauth = Some(reply),
+                Err(e) => reply.send(Err(e.into())),
+            },
+            Command::Request {
+                publish,
+                timeout,
+                reply,
+            } => self.request(now, publish, timeout, reply),
+            Command::Disconnect { disconnect, reply } => self.stop(now, disconnect, Some(reply)),
+        }
+    }
+
+    fn publish(&mut self, now: Instant, publish: Publish, reply: Reply<ReasonCode>) {
+        if self.core.queued() >= self.core.options().max_queued_messages {
+            let wait = match self.queue_policy {
+                QueuePolicy::Wait => true,
+                QueuePolicy::DropQoS0 => publish.qos != QoS::AtMostOnce,
+                QueuePolicy::Error => false,
+            };
+            if wait {
+                self.parked.push_back((publish, reply));
+                return;
+            }
+        }
+        match self.core.publish(now, publish) {
+            Ok(id) => {
+                self.pending.insert(id, Pending::Publish(reply));
+            }
+            Err(e) => reply.send(Err(e.into())),
+        }
+    }
+
+    fn request(
+        &mut self,
+        now: Instant,
+        mut publish: Publish,
+        timeout: Duration,
+        reply: Reply<Message>,
+    ) {
+        if self.core.protocol_version() != ProtocolVersion::V5 {
+            reply.send(Err(CommandError::NeedsV5("request/response").into()));
+            return;
+        }
+        let random = self.jitter.next_u32();
+        let topic = match self.requests.reply_topic(&mut self.core, now, random) {
+            Ok(topic) => topic,
+            Err(e) => return reply.send(Err(e)),
+        };
+        let key = self.requests.next_key();
+        publish.properties.response_topic = Some(topic);
+        publish.properties.correlation_data = Some(key.clone());
+        match self.core.publish(now, publish) {
+            Ok(_) => self.requests.wait(key, after(now, timeout), reply),
+            Err(e) => reply.send(Err(e.into())),
+        }
+    }
+
+    fn stop(&mut self, now: Instant, disconnect: Disconnect, reply: Option<Reply<()>>) {
+        self.stopping = true;
+        if let Err(e) = self.core.disconnect(now, disconnect) {
+            if let Some(reply) = reply {
+                reply.send(Err(e.into()));
+            }
+            return;
+        }
+        if let Some(earlier) = std::mem::replace(&mut self.disconnect_reply, reply) {
+            earlier.send(Ok(()));
+        }
+        match self.phase {
+            // Connected or connecting: the DISCONNECT goes out, then the close.
+            Phase::Serving => {}
+            Phase::Dialing { .. } => {
+                self.close_pending = true;
+                self.finish();
+            }
+            Phase::Start | Phase::Backoff { .. } | Phase::Stopped => self.finish(),
+        }
+    }
+
+    /// Hands the core's events to users and retries parked publishes.
+    fn after_input(&mut self, now: Instant) {
+        loop {
+            while let Some(event) = self.core.poll_event() {
+                self.event(event);
+            }
+            let room = self.core.queued() < self.core.options().max_queued_messages;
+            match self.parked.pop_front() {
+                Some((publish, reply)) if room => self.publish(now, publish, reply),
+                Some(parked) => {
+                    self.parked.push_front(parked);
+                    break;
+                }
+                None => break,
+            }
+        }
+        self.refresh();
+    }
+
+    fn refresh(&self) {
+        let closed = matches!(self.phase, Phase::Stopped);
+        self.snapshot
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .update(&self.core, closed);
+    }
+
+    fn event(&mut self, event: Event) {
+        match event {
+            Event::Connected { session_present } => {
+                self.refresh();
+                tracing::info!(session_present, "connected");
+                // Listeners hear of a connection before connect() returns, so a
+                // listener made after connect() never sees a stale Connected.
+                self.events
+                    .send(&ClientEvent::Connected { session_present });
+                if let Some(reference) = self
+                    .core
+                    .connack()
+                    .and_then(|c| c.properties.server_reference.clone())
+                {
+                    self.events.send(&ClientEvent::ServerRedirect(reference));
+                }
+                if let Some(first) = self.first_connect.take() {
+                    first.send(Ok(()));
+                }
+            }
+            Event::Message(publish) => {
+                if let Some(msg) = self.requests.take_reply(publish) {
+                    self.routes.route(msg);
+                }
+            }
+            Event::Published { id, result } => {
+                if let Some(Pending::Publish(reply)) = self.pending.remove(&id) {
+                    reply.send(result.map_err(Error::from));
+                }
+            }
+            Event::Subscribed { id, result } => {
+                if let Some(Pending::Subscribe { reply, routes }) = self.pending.remove(&id) {
+                    let outcome = match result {
+                        Ok(codes) if codes.iter().all(|c| c.is_error()) => {
+                            Err(Error::SubscribeRefused(codes))
+                        }
+                        Ok(reason_codes) => Ok(Subscribed {
+                            reason_codes,
+                            routes: routes.clone(),
+                        }),
+                        Err(e) => Err(e.into()),
+                    };
+                    if outcome.is_err() {
+                        self.routes.drop_routes(&routes);
+                    }
+                    reply.send(outcome);
+                }
+            }
+            Event::Unsubscribed { id, result } => {
+                if let Some(Pending::Unsubscribe(reply)) = self.pending.remove(&id) {
+                    reply.send(result.map_err(Error::from));
+                }
+            }
+            Event::Resubscribed(results) => {
+                self.events.send(&ClientEvent::Resubscribed(results));
+            }
+            Event::Reauthenticated => {
+                if let Some(reply) = self.reauth.take() {
+                    reply.send(Ok(()));
+                }
+            }
+            Event::Disconnected(reason) => self.disconnected(reason),
+        }
+    }
+
+    fn disconnected(&mut self, reason: DisconnectReason) {
+        self.refresh();
+        tracing::info!(?reason, "connection lost");
+        if let Some(reply) = self.reauth.take() {
+            reply.send(Err(Error::Connect(Box::new(reason.clone()))));
+        }
+        if let DisconnectReason::Server(d) = &reason {
+            if let Some(reference) = &d.properties.server_reference {
+                self.events
+                    .send(&ClientEvent::ServerRedirect(reference.clone()));
+            }
+        }
+        if reason != DisconnectReason::ProtocolFallback {
+            if let Some(first) = self.first_connect.take() {
+                first.send(Err(Error::Connect(Box::new(reason.clone()))));
+                self.stopping = true;
+            }
+        }
+        self.events
+            .send(&ClientEvent::ConnectionLost(Box::new(reason)));
+    }
+}
