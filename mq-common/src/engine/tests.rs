@@ -1,41 +1,551 @@
 //! The engine's lifecycle and dispatch, driven by hand: the broker's bytes
 //! are scripted, time is a number, no runtime.
 
+use std::time::Duration;
+
+use mq_proto::client::Backoff;
+use mq_proto::{Decoder, Packet, Subscribe};
+
 use super::*;
+use crate::channel::{inbox, Inbox, RecvError};
 
 const T0: Instant = Instant::ZERO;
+/// CONNACK, 5.0, accepted, no properties.
+const CONNACK_V5: [u8; 5] = [0x20, 0x03, 0x00, 0x00, 0x00];
 
 fn at(ms: u64) -> Instant {
     Instant::from_millis(ms)
 }
 
-/// Drains outputs until a wait or a stop, collecting what was written.
-fn drain(e: &mut Engine) -> (Vec<u8>, Vec<&'static str>, Option<Output>) {
-    let mut written = Vec::new();
-    let mut actions = Vec::new();
-    for _ in 0..100 {
-        match e.poll_output() {
-            Output::Write { data, .. } => {
-                written.extend_from_slice(&data);
-                actions.push("write");
-            }
-            Output::Dial => actions.push("dial"),
-            Output::Close { .. } => actions.push("close"),
-            out @ (Output::Wait(_) | Output::Stopped) => return (written, actions, Some(out)),
+/// What one drain of the outputs did, up to a wait or the stop.
+#[derive(Debug)]
+struct Turn {
+    written: Vec<u8>,
+    actions: Vec<&'static str>,
+    stall: Option<Duration>,
+    end: Output,
+}
+
+impl Turn {
+    fn wait(&self) -> &Wait {
+        match &self.end {
+            Output::Wait(w) => w,
+            other => panic!("expected a wait, got {other:?} after {:?}", self.actions),
         }
     }
-    panic!("poll_output never said wait: {actions:?}");
+
+    fn packets(&self, version: ProtocolVersion) -> Vec<Packet> {
+        let mut buf = BytesMut::from(&self.written[..]);
+        let decoder = Decoder::new(version);
+        let mut out = Vec::new();
+        while let Some(p) = decoder
+            .decode(&mut buf)
+            .expect("the engine writes valid packets")
+        {
+            out.push(p);
+        }
+        assert!(buf.is_empty(), "a partial packet was written");
+        out
+    }
+}
+
+/// Drains outputs until a wait or a stop.
+fn drain(e: &mut Engine) -> Turn {
+    let mut turn = Turn {
+        written: Vec::new(),
+        actions: Vec::new(),
+        stall: None,
+        end: Output::Stopped,
+    };
+    for _ in 0..100 {
+        match e.poll_output() {
+            Output::Write { data, stall } => {
+                turn.written.extend_from_slice(&data);
+                turn.stall = Some(stall);
+                turn.actions.push("write");
+            }
+            Output::Dial => turn.actions.push("dial"),
+            Output::Close { .. } => turn.actions.push("close"),
+            end => {
+                turn.end = end;
+                return turn;
+            }
+        }
+    }
+    panic!("poll_output never said wait: {:?}", turn.actions);
+}
+
+/// Test options: 5.0 only, keep alive 10 s, connect timeout 5 s, backoff 100 ms without jitter.
+fn options() -> ConnectOptions {
+    let mut o = ConnectOptions::new("c");
+    o.mqtt.protocol_fallback = false;
+    o.mqtt.keep_alive = 10;
+    o.mqtt.connect_timeout = Duration::from_secs(5);
+    o.mqtt.backoff = Backoff {
+        initial: Duration::from_millis(100),
+        max: Duration::from_secs(1),
+        jitter_percent: 0,
+        stable_after: Duration::from_secs(30),
+    };
+    o
+}
+
+/// An engine connected over 5.0 at T0, with the handles' ends.
+fn connected(options: ConnectOptions) -> Parts {
+    let mut parts = Engine::create(options);
+    let e = &mut parts.engine;
+    assert_eq!(drain(e).actions, ["dial"]);
+    e.handle_input(T0, Input::Dialed);
+    assert_eq!(drain(e).actions, ["write"], "CONNECT");
+    e.handle_input(T0, Input::Read(&CONNACK_V5));
+    drain(e);
+    assert!(matches!(parts.first_connect.try_take(), Some(Ok(()))));
+    parts
+}
+
+fn send(parts: &Parts, command: Command) {
+    parts
+        .commands
+        .try_send(command)
+        .expect("command queue has room");
+}
+
+/// Takes the queued commands as a driver does: the first, then the engine batches.
+fn take_commands(parts: &mut Parts, now: Instant) {
+    let command = parts
+        .engine
+        .command_receiver()
+        .try_recv()
+        .expect("a command");
+    parts.engine.handle_input(now, Input::Command(command));
+}
+
+fn publish(parts: &Parts, topic: &str, qos: QoS) -> Waiter<ReasonCode> {
+    let (reply, waiter) = reply();
+    let mut publish = Publish::new(topic, "x");
+    publish.qos = qos;
+    send(parts, Command::Publish { publish, reply });
+    waiter
+}
+
+fn subscribe(parts: &mut Parts, filter: &str, capacity: usize) -> Inbox {
+    let (sink, inbox) = inbox(capacity);
+    let (reply, mut waiter) = reply();
+    let packet = Subscribe::new(0, filter, QoS::AtMostOnce);
+    send(
+        parts,
+        Command::Subscribe {
+            packet,
+            sink,
+            reply,
+        },
+    );
+    take_commands(parts, T0);
+    let id = match &drain(&mut parts.engine).packets(ProtocolVersion::V5)[..] {
+        [Packet::Subscribe(s)] => s.packet_id,
+        other => panic!("expected one SUBSCRIBE, got {other:?}"),
+    };
+    let [hi, lo] = id.to_be_bytes();
+    parts
+        .engine
+        .handle_input(T0, Input::Read(&[0x90, 0x04, hi, lo, 0x00, 0x00]));
+    let granted = waiter.try_take().expect("answered").expect("granted");
+    assert_eq!(granted.reason_codes, [ReasonCode::Success]);
+    inbox
+}
+
+/// A QoS 0 PUBLISH to `a/b` with a one-byte payload and no properties (5.0).
+fn publish_bytes(payload: u8) -> [u8; 9] {
+    [0x30, 0x07, 0x00, 0x03, b'a', b'/', b'b', 0x00, payload]
 }
 
 #[test]
 fn the_first_dial_connects_and_a_connack_completes_connect() {
-    let mut parts = Engine::create(ConnectOptions::new("c"));
+    let mut parts = Engine::create(options());
     let e = &mut parts.engine;
     assert!(matches!(e.poll_output(), Output::Dial));
-    e.handle_input(T0, Input::Dialed);
-    let (written, _, wait) = drain(e);
-    assert_eq!(written[0], 0x10, "CONNECT first");
-    assert!(matches!(wait, Some(Output::Wait(w)) if w.read && w.commands));
-    e.handle_input(at(5), Input::Read(&[0x20, 0x03, 0x00, 0x00, 0x00]));
+    let dialing = drain(e);
+    assert_eq!(
+        dialing.wait().until,
+        Some(at(5_000)),
+        "the connect deadline"
+    );
+    assert!(dialing.wait().commands, "commands are taken while dialing");
+    assert!(!dialing.wait().read);
+    e.handle_input(at(10), Input::Dialed);
+    let turn = drain(e);
+    assert!(matches!(
+        &turn.packets(ProtocolVersion::V5)[..],
+        [Packet::Connect(_)]
+    ));
+    assert_eq!(turn.stall, Some(Duration::from_secs(30)), "the write bound");
+    assert!(turn.wait().read && turn.wait().commands);
+    assert!(
+        parts.first_connect.try_take().is_none(),
+        "not before CONNACK"
+    );
+    e.handle_input(at(20), Input::Read(&CONNACK_V5));
     assert!(matches!(parts.first_connect.try_take(), Some(Ok(()))));
+    assert!(parts.snapshot.lock().expect("snapshot").connected);
+}
+
+#[test]
+fn a_failed_first_dial_fails_connect_and_stops() {
+    let mut parts = Engine::create(options());
+    let e = &mut parts.engine;
+    assert_eq!(drain(e).actions, ["dial"]);
+    let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+    e.handle_input(at(1), Input::DialFailed(Error::Io(refused)));
+    let turn = drain(e);
+    assert!(matches!(turn.end, Output::Stopped), "{turn:?}");
+    assert!(matches!(
+        parts.first_connect.try_take(),
+        Some(Err(Error::Io(_)))
+    ));
+}
+
+#[test]
+fn a_dial_that_never_completes_times_out_at_the_connect_deadline() {
+    let mut parts = Engine::create(options());
+    let events = parts.events.listen();
+    let e = &mut parts.engine;
+    drain(e);
+    e.handle_input(at(4_999), Input::Timeout);
+    assert!(
+        drain(e).wait().until == Some(at(5_000)),
+        "not before the deadline"
+    );
+    e.handle_input(at(5_000), Input::Timeout);
+    let turn = drain(e);
+    assert_eq!(turn.actions, ["close"], "the dial is abandoned");
+    assert!(matches!(turn.end, Output::Stopped));
+    assert!(matches!(
+        parts.first_connect.try_take(),
+        Some(Err(Error::Timeout))
+    ));
+    assert_eq!(events.try_recv(), Err(RecvError::Closed), "listeners end");
+    assert!(parts.snapshot.lock().expect("snapshot").closed);
+}
+
+#[test]
+fn disconnect_while_dialing_abandons_the_dial_and_stops() {
+    let mut parts = Engine::create(options());
+    drain(&mut parts.engine);
+    let (reply, mut waiter) = reply();
+    send(
+        &parts,
+        Command::Disconnect {
+            disconnect: Disconnect::default(),
+            reply,
+        },
+    );
+    take_commands(&mut parts, at(100));
+    let turn = drain(&mut parts.engine);
+    assert_eq!(turn.actions, ["close"]);
+    assert!(matches!(turn.end, Output::Stopped));
+    assert!(matches!(waiter.try_take(), Some(Ok(()))));
+    assert!(matches!(
+        parts.first_connect.try_take(),
+        Some(Err(Error::Closed))
+    ));
+}
+
+#[test]
+fn a_lost_connection_closes_backs_off_and_redials() {
+    let mut parts = connected(options());
+    let events = parts.events.listen();
+    let e = &mut parts.engine;
+    e.handle_input(at(1_000), Input::TransportClosed(None));
+    let turn = drain(e);
+    assert_eq!(turn.actions, ["close"]);
+    assert_eq!(turn.wait().until, Some(at(1_100)), "100 ms of backoff");
+    assert!(!turn.wait().read);
+    assert!(turn.wait().commands, "publishes queue while reconnecting");
+    assert!(matches!(
+        events.try_recv(),
+        Ok(ClientEvent::ConnectionLost(r)) if *r == DisconnectReason::TransportClosed
+    ));
+    assert_eq!(
+        events.try_recv(),
+        Ok(ClientEvent::Reconnecting {
+            delay: Duration::from_millis(100)
+        })
+    );
+    e.handle_input(at(1_100), Input::Timeout);
+    assert_eq!(drain(e).actions, ["dial"]);
+    e.handle_input(at(1_150), Input::Dialed);
+    let turn = drain(e);
+    assert!(matches!(
+        &turn.packets(ProtocolVersion::V5)[..],
+        [Packet::Connect(_)]
+    ));
+    e.handle_input(at(1_200), Input::Read(&CONNACK_V5));
+    assert_eq!(
+        events.try_recv(),
+        Ok(ClientEvent::Connected {
+            session_present: false
+        })
+    );
+}
+
+#[test]
+fn without_auto_reconnect_a_lost_connection_stops_the_client() {
+    let mut o = options();
+    o.auto_reconnect = false;
+    let mut parts = connected(o);
+    parts
+        .engine
+        .handle_input(at(1_000), Input::TransportClosed(None));
+    let turn = drain(&mut parts.engine);
+    assert_eq!(turn.actions, ["close"]);
+    assert!(matches!(turn.end, Output::Stopped));
+}
+
+#[test]
+fn a_redial_that_fails_backs_off_longer() {
+    let mut parts = connected(options());
+    let e = &mut parts.engine;
+    e.handle_input(at(1_000), Input::TransportClosed(None));
+    assert_eq!(drain(e).wait().until, Some(at(1_100)));
+    e.handle_input(at(1_100), Input::Timeout);
+    drain(e);
+    let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+    e.handle_input(at(1_110), Input::DialFailed(Error::Io(refused)));
+    let turn = drain(e);
+    assert_eq!(
+        turn.wait().until,
+        Some(at(1_310)),
+        "200 ms: the second attempt"
+    );
+}
+
+#[test]
+fn the_keep_alive_deadline_is_waited_for_and_sends_pingreq() {
+    let mut parts = connected(options());
+    let e = &mut parts.engine;
+    assert_eq!(drain(e).wait().until, Some(at(10_000)));
+    e.handle_input(at(10_000), Input::Timeout);
+    let turn = drain(e);
+    assert_eq!(turn.written, [0xC0, 0x00], "PINGREQ");
+    // No PINGRESP within half the keep alive: the connection is dead.
+    assert_eq!(turn.wait().until, Some(at(15_000)));
+    e.handle_input(at(15_000), Input::Timeout);
+    assert_eq!(drain(e).actions, ["close"]);
+}
+
+#[test]
+fn queued_commands_are_taken_in_one_batch_and_written_once() {
+    let mut parts = connected(options());
+    let waiters: Vec<_> = (0..3)
+        .map(|_| publish(&parts, "t", QoS::AtMostOnce))
+        .collect();
+    take_commands(&mut parts, at(1));
+    let turn = drain(&mut parts.engine);
+    assert_eq!(turn.actions, ["write"], "one write for the burst");
+    assert_eq!(turn.packets(ProtocolVersion::V5).len(), 3);
+    for mut w in waiters {
+        assert!(matches!(w.try_take(), Some(Ok(ReasonCode::Success))));
+    }
+}
+
+#[test]
+fn dropping_every_handle_disconnects_normally_and_stops() {
+    let mut parts = connected(options());
+    parts.engine.handle_input(at(1), Input::HandlesDropped);
+    let turn = drain(&mut parts.engine);
+    assert_eq!(turn.actions, ["write", "close"]);
+    assert!(matches!(
+        &turn.packets(ProtocolVersion::V5)[..],
+        [Packet::Disconnect(d)] if d.reason_code == ReasonCode::Success
+    ));
+    assert!(matches!(turn.end, Output::Stopped));
+}
+
+#[test]
+fn disconnect_writes_disconnect_then_closes_then_answers() {
+    let mut parts = connected(options());
+    let (reply, mut waiter) = reply();
+    send(
+        &parts,
+        Command::Disconnect {
+            disconnect: Disconnect::default(),
+            reply,
+        },
+    );
+    take_commands(&mut parts, at(1));
+    let turn = drain(&mut parts.engine);
+    assert_eq!(turn.actions, ["write", "close"]);
+    assert!(matches!(turn.end, Output::Stopped));
+    assert!(matches!(waiter.try_take(), Some(Ok(()))));
+}
+
+#[test]
+fn a_listener_made_after_connect_sees_no_stale_connected() {
+    let parts = connected(options());
+    let events = parts.events.listen();
+    assert_eq!(events.try_recv(), Err(RecvError::Empty));
+}
+
+#[test]
+fn a_full_subscriber_stops_reads_and_room_resumes_them_in_order() {
+    let mut parts = connected(options());
+    let inbox = subscribe(&mut parts, "a/+", 1);
+    for n in 1..=3 {
+        parts
+            .engine
+            .handle_input(at(1), Input::Read(&publish_bytes(n)));
+    }
+    let turn = drain(&mut parts.engine);
+    assert!(!turn.wait().read, "a full subscriber stops the reads");
+    assert!(turn.wait().room.is_some());
+    let mut got = Vec::new();
+    for _ in 0..3 {
+        let msg = inbox.try_recv().expect("a message");
+        got.push(msg.payload[0]);
+        parts.engine.handle_input(at(2), Input::Room);
+    }
+    assert_eq!(got, [1, 2, 3]);
+    assert!(drain(&mut parts.engine).wait().read);
+}
+
+#[test]
+fn a_message_matching_two_filters_of_one_subscription_arrives_once() {
+    let mut parts = connected(options());
+    let (sink, inbox) = inbox(8);
+    let (reply, _waiter) = reply();
+    let mut packet = Subscribe::new(0, "a/+", QoS::AtMostOnce);
+    packet.subscriptions.push(mq_proto::Subscription {
+        filter: "a/#".into(),
+        ..Default::default()
+    });
+    send(
+        &parts,
+        Command::Subscribe {
+            packet,
+            sink,
+            reply,
+        },
+    );
+    take_commands(&mut parts, T0);
+    drain(&mut parts.engine);
+    let e = &mut parts.engine;
+    e.handle_input(T0, Input::Read(&[0x90, 0x05, 0x00, 0x01, 0x00, 0x00, 0x00]));
+    e.handle_input(T0, Input::Read(&publish_bytes(7)));
+    assert_eq!(inbox.try_recv().expect("one copy").payload[0], 7);
+    assert_eq!(
+        inbox.try_recv().err(),
+        Some(RecvError::Empty),
+        "no second copy"
+    );
+}
+
+#[test]
+fn queue_policy_error_fails_a_publish_when_the_queue_is_full() {
+    let mut o = options();
+    o.mqtt.max_queued_messages = 1;
+    o.queue_policy = QueuePolicy::Error;
+    let mut parts = Engine::create(o);
+    drain(&mut parts.engine);
+    // Not connected: publishes queue in the core.
+    let mut first = publish(&parts, "t", QoS::AtLeastOnce);
+    let mut second = publish(&parts, "t", QoS::AtLeastOnce);
+    take_commands(&mut parts, T0);
+    assert!(first.try_take().is_none(), "the first waits in the queue");
+    assert!(matches!(
+        second.try_take(),
+        Some(Err(Error::Command(CommandError::QueueFull(1))))
+    ));
+    assert!(drain(&mut parts.engine).wait().commands);
+}
+
+#[test]
+fn queue_policy_wait_parks_publishes_and_stops_taking_commands() {
+    let mut o = options();
+    o.mqtt.max_queued_messages = 1;
+    let mut parts = Engine::create(o);
+    drain(&mut parts.engine);
+    let _first = publish(&parts, "t", QoS::AtLeastOnce);
+    let mut second = publish(&parts, "t", QoS::AtLeastOnce);
+    take_commands(&mut parts, T0);
+    assert!(
+        !drain(&mut parts.engine).wait().commands,
+        "a parked publish holds further commands back"
+    );
+    assert!(second.try_take().is_none(), "parked, not failed");
+}
+
+#[test]
+fn a_request_gets_the_reply_with_its_correlation_data_or_times_out() {
+    let mut parts = connected(options());
+    let timeout = Duration::from_secs(5);
+    let (reply1, mut answered) = reply();
+    send(
+        &parts,
+        Command::Request {
+            publish: Publish::new("svc", "q"),
+            timeout,
+            reply: reply1,
+        },
+    );
+    take_commands(&mut parts, T0);
+    let request = drain(&mut parts.engine)
+        .packets(ProtocolVersion::V5)
+        .into_iter()
+        .find_map(|p| match p {
+            Packet::Publish(p) => Some(p),
+            _ => None,
+        })
+        .expect("the request was published");
+    let topic = request
+        .properties
+        .response_topic
+        .clone()
+        .expect("response topic");
+    let mut answer = Publish::new(topic, "r");
+    answer.properties.correlation_data = request.properties.correlation_data.clone();
+    let mut wire = Vec::new();
+    Packet::Publish(answer)
+        .encode(ProtocolVersion::V5, &mut wire)
+        .expect("encode");
+    parts.engine.handle_input(at(1), Input::Read(&wire));
+    let got = answered.try_take().expect("answered").expect("reply");
+    assert_eq!(&got.payload[..], b"r");
+
+    let (reply2, mut late) = reply();
+    send(
+        &parts,
+        Command::Request {
+            publish: Publish::new("svc", "q"),
+            timeout,
+            reply: reply2,
+        },
+    );
+    take_commands(&mut parts, at(2));
+    assert_eq!(drain(&mut parts.engine).wait().until, Some(at(5_002)));
+    parts.engine.handle_input(at(5_002), Input::Timeout);
+    assert!(matches!(late.try_take(), Some(Err(Error::Timeout))));
+}
+
+#[test]
+fn a_5_0_connect_closed_without_connack_redials_at_once_with_3_1_1() {
+    let mut o = options();
+    o.mqtt.protocol_fallback = true;
+    let mut parts = Engine::create(o);
+    let e = &mut parts.engine;
+    drain(e);
+    e.handle_input(T0, Input::Dialed);
+    drain(e);
+    e.handle_input(at(5), Input::TransportClosed(None));
+    assert_eq!(
+        drain(e).actions,
+        ["close", "dial"],
+        "no backoff for the fallback"
+    );
+    e.handle_input(at(6), Input::Dialed);
+    let turn = drain(e);
+    assert!(matches!(
+        &turn.packets(ProtocolVersion::V311)[..],
+        [Packet::Connect(c)] if c.protocol_version == ProtocolVersion::V311
+    ));
+    assert!(parts.first_connect.try_take().is_none(), "still trying");
 }
