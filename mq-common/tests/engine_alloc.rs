@@ -103,7 +103,7 @@ fn connected(version: ProtocolVersion) -> Parts {
 fn publish_rounds(version: ProtocolVersion, qos: QoS, payload: &'static [u8]) -> usize {
     let mut parts = connected(version);
     let topic = mq_proto::MqttString::from("sensors/alloc/one");
-    let mut run = |parts: &mut Parts| {
+    let run = |parts: &mut Parts| {
         let waiters: Vec<_> = (0..ROUNDS).map(|_| reply::<ReasonCode>()).collect();
         let mut slots = Vec::with_capacity(ROUNDS);
         let counted = allocations(|| {
@@ -203,7 +203,7 @@ fn delivery_rounds(version: ProtocolVersion, payload_len: usize) -> usize {
         wire.push(0); // no properties
     }
     wire.extend(std::iter::repeat_n(0x5A, payload_len));
-    let mut run = |parts: &mut Parts| {
+    let run = |parts: &mut Parts| {
         allocations(|| {
             for _ in 0..ROUNDS {
                 parts.engine.handle_input(T0, Input::Read(&wire));
