@@ -18,14 +18,18 @@
 #   mq-async-std  mq-smol's `smol_throughput --runtime async-std`
 #   mq-blocking   mq-blocking's `blocking_throughput`
 #   rumqttc       bench/rumqttc-throughput (rumqttc 0.25)
+#   gomq          the Go library mq's own throughput program,
+#                 ../shared/peers/gomq-throughput (gomq-throughput-v311 for
+#                 VERSION=4); its flags and report differ, see run()
 # A client whose program does not build is left out with a warning (also in
 # the table's footnote); the run goes on with the others.
 #
 # Environment: CLIENTS (a subset, in order, e.g. "mq-tokio rumqttc"; default
-# all five), RUNS (default 7), COUNT (default 20000; QoS 2 uses COUNT2,
+# all six), RUNS (default 7), COUNT (default 20000; QoS 2 uses COUNT2,
 # default COUNT), VERSION (MQTT 4 or 5, default 5), extra flags for one client:
 # MQ_ARGS (mq-tokio, e.g. "--runtime multi"), SMOL_ARGS (both mq-smol
-# clients), BLOCKING_ARGS, RUMQTTC_ARGS; ROWS (a subset such as
+# clients), BLOCKING_ARGS, RUMQTTC_ARGS, GOMQ_ARGS; PEERS (the ../shared/peers
+# directory, default ../shared/peers beside the repository); ROWS (a subset such as
 # "1:1024:10 2:20:1", QOS:SIZE:WORKERS), OUT (also write the table there),
 # PRIO (a nice level for the broker and all clients alike, e.g. -5 as root,
 # to shield the runs from other work on the machine), NO_BUILD=1 (use the
@@ -37,10 +41,12 @@
 # Columns: msg/s is end to end (first publish to last arrival); CPU s is the
 # client process's user+sys time; sleeps/msg its voluntary context switches
 # (GNU time %w, all threads) per message, i.e. how often a thread of it went
-# to sleep and had to be woken; peak RSS is GNU time's %M. "ratio of medians"
-# divides the client's medians by rumqttc's; "per-run ratio" pairs each run
-# with rumqttc's run of the same round and gives the median of those ratios,
+# to sleep and had to be woken; peak RSS is GNU time's %M. "per-run ratio" pairs each run
+# with a peer's run of the same round and gives the median of those ratios,
 # which holds up better when the machine changes pace in the middle of a row.
+# "vs best peer" takes, per column, the peer that is hardest to beat: the
+# lower of the per-run msg/s ratios against rumqttc and gomq, the higher of
+# the CPU ratios, and the client's peak RSS over the lower of the peers'.
 #
 # Idle cores: on the 2-vCPU virtual machines here, a thread woken on an idle
 # core costs tens of microseconds (mostly system time), so rows with one
@@ -63,7 +69,9 @@ MQ_ARGS=${MQ_ARGS:-}
 SMOL_ARGS=${SMOL_ARGS:-}
 BLOCKING_ARGS=${BLOCKING_ARGS:-}
 RUMQTTC_ARGS=${RUMQTTC_ARGS:-}
-CLIENTS=${CLIENTS:-"mq-tokio mq-smol mq-async-std mq-blocking rumqttc"}
+GOMQ_ARGS=${GOMQ_ARGS:-}
+PEERS=${PEERS:-$(cd .. && pwd)/shared/peers}
+CLIENTS=${CLIENTS:-"mq-tokio mq-smol mq-async-std mq-blocking rumqttc gomq"}
 PRIO=${PRIO:-}
 NICE=()
 if [ -n "$PRIO" ]; then NICE=(nice -n "$PRIO"); fi
@@ -86,8 +94,11 @@ client() {
         BIN="$target/release/examples/blocking_throughput" EXTRA=$BLOCKING_ARGS ;;
     rumqttc)
         BUILD="-p rumqttc-throughput" BIN="$target/release/rumqttc-throughput" EXTRA=$RUMQTTC_ARGS ;;
+    gomq)
+        BUILD= BIN="$PEERS/gomq-throughput" EXTRA=$GOMQ_ARGS
+        if [ "$VERSION" = 4 ]; then BIN="$PEERS/gomq-throughput-v311"; fi ;;
     *)
-        echo "unknown client $1 (known: mq-tokio mq-smol mq-async-std mq-blocking rumqttc)" >&2
+        echo "unknown client $1 (known: mq-tokio mq-smol mq-async-std mq-blocking rumqttc gomq)" >&2
         return 1 ;;
     esac
 }
@@ -166,7 +177,7 @@ start_broker() {
 active=() skipped=() built=" "
 for c in $CLIENTS; do
     client "$c"
-    if [ "${NO_BUILD:-}" = 1 ]; then
+    if [ "${NO_BUILD:-}" = 1 ] || [ -z "$BUILD" ]; then
         if [ -x "$BIN" ]; then active+=("$c"); else skipped+=("$c"); echo "WARNING: no $BIN; leaving $c out" >&2; fi
         continue
     fi
@@ -195,12 +206,28 @@ run() {
     # around it gives the same user+sys CPU to the millisecond (it counts the
     # client, which GNU time waits for, plus GNU time's own ~1 ms).
     local TIMEFORMAT='%3U %3S'
+    local args
+    if [ "$name" = gomq ]; then
+        # The Go program: single-dash flags, no version flag (one binary per version).
+        args=(-server "tcp://127.0.0.1:$PORT" -qos "$qos" -size "$size" -workers "$workers"
+            -count "$count" -topic "bench/gomq")
+    else
+        args=(--server "mqtt://127.0.0.1:$PORT" --qos "$qos" --size "$size" --workers "$workers"
+            --count "$count" --version "$VERSION" --timeout 120)
+    fi
     # shellcheck disable=SC2086
     { time timeout 180 "${NICE[@]}" /usr/bin/time -f "%U %S %M %w" -o "$tmp/time" \
-        "$BIN" --server "mqtt://127.0.0.1:$PORT" --qos "$qos" --size "$size" \
-        --workers "$workers" --count "$count" --version "$VERSION" --timeout 120 $EXTRA \
-        >"$tmp/out" 2>&1; } 2>"$tmp/cpu" || status=$?
-    rate=$(sed -n 's/^RESULT .*e2e_rate=\([0-9.]*\).*/\1/p' "$tmp/out" | tail -1)
+        "$BIN" "${args[@]}" $EXTRA >"$tmp/out" 2>&1; } 2>"$tmp/cpu" || status=$?
+    if [ "$name" = gomq ]; then
+        # Counted only when every message arrived ("Messages received: N/N").
+        if grep -q "Messages received: $count/$count" "$tmp/out"; then
+            rate=$(sed -n 's/.*End-to-End Rate: \([0-9.]*\) msgs\/sec.*/\1/p' "$tmp/out" | tail -1)
+        else
+            rate=
+        fi
+    else
+        rate=$(sed -n 's/^RESULT .*e2e_rate=\([0-9.]*\).*/\1/p' "$tmp/out" | tail -1)
+    fi
     read -r _ _ rss vcs < <(tail -1 "$tmp/time") || { rss=0 vcs=0; }
     read -r user sys < <(tail -1 "$tmp/cpu") || { user=0 sys=0; }
     cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.3f", u + s }')
@@ -279,27 +306,27 @@ done
 elapsed=$(($(date +%s) - started))
 loads=$(sort -g "$tmp/load" | awk '{ v[NR] = $1 } END { printf "%s-%s", v[1], v[NR] }')
 
-has_rumqttc=
-for c in "${active[@]}"; do [ "$c" = rumqttc ] && has_rumqttc=1; done
+peers=()
+for c in "${active[@]}"; do case $c in rumqttc | gomq) peers+=("$c") ;; esac; done
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 {
-    if [ -n "$has_rumqttc" ]; then
-        echo "| row (QoS, payload, workers, messages) | client | msg/s (e2e) | msg/s p25-p75 | CPU s | CPU µs/msg | sleeps/msg | peak RSS MiB | ratio of medians to rumqttc (msg/s, CPU, RSS) | per-run ratio (msg/s, CPU) |"
-        echo "|---|---|---:|---:|---:|---:|---:|---:|---|---|"
-    else
-        echo "| row (QoS, payload, workers, messages) | client | msg/s (e2e) | msg/s p25-p75 | CPU s | CPU µs/msg | sleeps/msg | peak RSS MiB |"
-        echo "|---|---|---:|---:|---:|---:|---:|---:|"
-    fi
+    head="| row (QoS, payload, workers, messages) | client | msg/s (e2e) | msg/s p25-p75 | CPU s | CPU µs/msg | sleeps/msg | peak RSS MiB |"
+    rule="|---|---|---:|---:|---:|---:|---:|---:|"
+    for p in "${peers[@]}"; do head="$head per-run ratio to $p (msg/s, CPU) |" rule="$rule---|"; done
+    if [ ${#peers[@]} -gt 0 ]; then head="$head vs best peer (msg/s, CPU, RSS) |" rule="$rule---|"; fi
+    echo "$head"
+    echo "$rule"
     for row in $ROWS; do
         IFS=: read -r qos size workers <<<"$row"
         count=$COUNT
         [ "$qos" = 2 ] && count=$COUNT2
         if [ "$size" = 1024 ]; then label="1 KiB"; else label="$size B"; fi
         label="QoS $qos, $label, $workers w, $count"
-        if [ -n "$has_rumqttc" ]; then
-            f_ru="$tmp/rumqttc-$qos-$size-$workers"
-            ru_rate=$(median "$f_ru" 1) ru_cpu=$(median "$f_ru" 2) ru_rss=$(median "$f_ru" 3)
-        fi
+        best_rss=
+        for p in "${peers[@]}"; do
+            r=$(median "$tmp/$p-$qos-$size-$workers" 3)
+            if [ -z "$best_rss" ] || awk -v a="$r" -v b="$best_rss" 'BEGIN { exit !(a < b) }'; then best_rss=$r; fi
+        done
         for c in "${active[@]}"; do
             f="$tmp/$c-$qos-$size-$workers"
             rate=$(median "$f" 1) cpu=$(median "$f" 2) rss=$(median "$f" 3) vcs=$(median "$f" 4)
@@ -307,15 +334,22 @@ mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
             sleeps=$(awk -v c="$vcs" -v n="$count" 'BEGIN { printf "%.2f", c / n }')
             line=$(printf '| %s | %s | %s | %s | %s | %s | %s | %s |' "$label" "$c" "${rate%.*}" "$(spread "$f")" \
                 "$(awk -v c="$cpu" 'BEGIN { printf "%.3f", c }')" "$per" "$sleeps" "$(mib "$rss")")
-            if [ -n "$has_rumqttc" ]; then
-                ratio= pair=
-                if [ "$c" != rumqttc ]; then
-                    pair="$(paired "$f" "$f_ru" 1), $(paired "$f" "$f_ru" 2)"
-                    ratio=$(awk -v a="$rate" -v b="$ru_rate" -v c="$cpu" -v d="$ru_cpu" -v e="$rss" -v f="$ru_rss" '
-                        function r(x, y) { return (x + 0 > 0 && y + 0 > 0) ? sprintf("%.2f", x / y) : "n/a" }
-                        BEGIN { printf "%s, %s, %s", r(a, b), r(c, d), r(e, f) }')
+            worst_rate= worst_cpu=
+            for p in "${peers[@]}"; do
+                if [ "$c" = "$p" ]; then
+                    line="$line |"
+                    continue
                 fi
-                line="$line $ratio | $pair |"
+                pr=$(paired "$f" "$tmp/$p-$qos-$size-$workers" 1) pc=$(paired "$f" "$tmp/$p-$qos-$size-$workers" 2)
+                line="$line $pr, $pc |"
+                worst_rate=$(awk -v a="$pr" -v b="$worst_rate" 'BEGIN { print (b == "" || a + 0 < b + 0) ? a : b }')
+                worst_cpu=$(awk -v a="$pc" -v b="$worst_cpu" 'BEGIN { print (b == "" || a + 0 > b + 0) ? a : b }')
+            done
+            if [ ${#peers[@]} -gt 0 ]; then
+                case " ${peers[*]} " in
+                *" $c "*) line="$line |" ;;
+                *) line="$line $worst_rate, $worst_cpu, $(awk -v a="$rss" -v b="$best_rss" 'BEGIN { printf "%.2f", (b + 0 > 0) ? a / b : 0 }') |" ;;
+                esac
             fi
             echo "$line"
             label=
