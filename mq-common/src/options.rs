@@ -58,7 +58,8 @@ pub struct ConnectOptions {
     /// Commands buffered between client handles and the driver. Default 1024.
     pub command_capacity: usize,
     /// A write to the broker that makes no progress for this long ends the
-    /// connection (a broker that stopped reading). Default 30 s.
+    /// connection (a broker that stopped reading). Default 30 s; with keep
+    /// alive on, keep alive plus the ping timeout when that is shorter.
     pub write_timeout: std::time::Duration,
     /// Enhanced authentication (5.0): the method the client runs in CONNECT,
     /// AUTH exchanges and re-authentication. Default none.

@@ -150,6 +150,21 @@ enum Phase {
     Stopped,
 }
 
+/// A write that does not progress for this long ends the connection: the
+/// write timeout, or keep alive plus the ping timeout when that is shorter (a
+/// broker that stops reading is as dead as one that stops answering PINGREQ).
+fn write_stall(options: &ConnectOptions) -> Duration {
+    let keep_alive = Duration::from_secs(options.mqtt.keep_alive.into());
+    if keep_alive.is_zero() {
+        return options.write_timeout;
+    }
+    let ping_timeout = options
+        .mqtt
+        .ping_timeout
+        .unwrap_or_else(|| (keep_alive / 2).max(Duration::from_secs(1)));
+    options.write_timeout.min(keep_alive + ping_timeout)
+}
+
 /// A new engine and the ends user handles hold.
 #[derive(Debug)]
 pub struct Parts {
@@ -176,7 +191,9 @@ pub struct Engine {
     jitter: Jitter,
     auto_reconnect: bool,
     queue_policy: QueuePolicy,
-    write_timeout: Duration,
+    /// How long a write may make no progress: the write timeout, or less
+    /// when keep alive would declare the connection dead sooner.
+    write_stall: Duration,
     connect_timeout: Duration,
     commands: flume::Receiver<Command>,
     events: EventHub,
@@ -212,7 +229,7 @@ impl Engine {
             jitter: Jitter::default(),
             auto_reconnect: options.auto_reconnect,
             queue_policy: options.queue_policy,
-            write_timeout: options.write_timeout,
+            write_stall: write_stall(&options),
             connect_timeout: options.mqtt.connect_timeout,
             commands,
             events: events.clone(),
@@ -307,7 +324,7 @@ impl Engine {
                     self.after_input(self.now);
                     return Output::Write {
                         data,
-                        stall: self.write_timeout,
+                        stall: self.write_stall,
                     };
                 }
                 if self.core.state() == ConnectionState::Disconnected {

@@ -178,7 +178,11 @@ fn the_first_dial_connects_and_a_connack_completes_connect() {
         &turn.packets(ProtocolVersion::V5)[..],
         [Packet::Connect(_)]
     ));
-    assert_eq!(turn.stall, Some(Duration::from_secs(30)), "the write bound");
+    assert_eq!(
+        turn.stall,
+        Some(Duration::from_secs(15)),
+        "keep alive 10 s + ping timeout 5 s is sooner than the write timeout"
+    );
     assert!(turn.wait().read && turn.wait().commands);
     assert!(
         parts.first_connect.try_take().is_none(),
@@ -286,6 +290,17 @@ fn a_lost_connection_closes_backs_off_and_redials() {
             session_present: false
         })
     );
+}
+
+#[test]
+fn without_keep_alive_a_write_may_stall_for_the_write_timeout() {
+    let mut o = options();
+    o.mqtt.keep_alive = 0;
+    o.write_timeout = Duration::from_secs(7);
+    let mut parts = Engine::create(o);
+    drain(&mut parts.engine);
+    parts.engine.handle_input(T0, Input::Dialed);
+    assert_eq!(drain(&mut parts.engine).stall, Some(Duration::from_secs(7)));
 }
 
 #[test]
