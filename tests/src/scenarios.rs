@@ -41,6 +41,7 @@
 #![allow(clippy::result_large_err, clippy::large_enum_variant)]
 
 mod proxy;
+mod stalled;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{Ipv4Addr, TcpListener};
@@ -60,6 +61,7 @@ pub use mq_proto::{
     RetainHandling, Subscribe, Subscription, SubscriptionOptions, Will,
 };
 pub use proxy::Proxy;
+pub use stalled::stalled_broker;
 
 use crate::{Broker, BrokerConfig};
 
@@ -269,6 +271,8 @@ macro_rules! scenario_tests {
             disconnect_while_reconnecting_v311 => disconnect_while_reconnecting(V311),
             disconnect_while_reconnecting_v5 => disconnect_while_reconnecting(V5),
             typed_errors_v5 => typed_errors(),
+            stalled_broker_v311 => stalled_broker(V311),
+            stalled_broker_v5 => stalled_broker(V5),
         );
     };
     (@each $client:ty; $($name:ident => $scenario:ident($($arg:ident)?)),* $(,)?) => {
