@@ -37,22 +37,10 @@ use bytes::Bytes;
 use tokio::sync::{oneshot, Semaphore};
 use tokio::time::Instant;
 
-struct Args {
-    host: String,
-    port: u16,
-    topic: String,
-    count: usize,
-    size: usize,
-    qos: u8,
-    workers: usize,
-    v5: bool,
-    timeout: Duration,
-    multi_thread: bool,
-}
+#[path = "../../throughput.rs"]
+mod throughput;
 
-const USAGE: &str = "usage: rumqttc-throughput [--server URL] [--topic T] [--count N] \
-[--size BYTES] [--qos 0|1|2] [--workers N] [--version 4|5] [--timeout SECS] \
-[--runtime current|multi]";
+use throughput::{payload, report, Args, Run, Seen};
 
 /// `mqtt://host:port` or `tcp://host:port` (port 1883 when left out).
 fn parse_server(url: &str) -> Option<(String, u16)> {
@@ -76,97 +64,19 @@ fn parse_server(url: &str) -> Option<(String, u16)> {
     }
 }
 
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        host: "127.0.0.1".into(),
-        port: 1883,
-        topic: format!(
-            "rumqttc/throughput/{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos())
-        ),
-        count: 100_000,
-        size: 1024,
-        qos: 1,
-        workers: 10,
-        v5: true,
-        timeout: Duration::from_secs(120),
-        multi_thread: false,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        if flag == "-h" || flag == "--help" {
-            return Err(USAGE.into());
-        }
-        let (name, inline) = match flag.split_once('=') {
-            Some((n, v)) => (n.to_string(), Some(v.to_string())),
-            None => (flag.clone(), None),
-        };
-        let value = match inline.or_else(|| it.next()) {
-            Some(v) => v,
-            None => return Err(format!("{name} needs a value\n{USAGE}")),
-        };
-        let bad = |what: &str| format!("{name}: {what}, got {value:?}\n{USAGE}");
-        match name.as_str() {
-            "--server" => {
-                (args.host, args.port) =
-                    parse_server(&value).ok_or_else(|| bad("mqtt://HOST:PORT"))?;
-            }
-            "--topic" => args.topic = value.clone(),
-            "--count" => args.count = value.parse().map_err(|_| bad("a number"))?,
-            "--size" => args.size = value.parse().map_err(|_| bad("a number of bytes"))?,
-            "--qos" => {
-                args.qos = match value.as_str() {
-                    "0" => 0,
-                    "1" => 1,
-                    "2" => 2,
-                    _ => return Err(bad("0, 1 or 2")),
-                }
-            }
-            "--workers" => {
-                args.workers = value.parse().map_err(|_| bad("a number"))?;
-                if args.workers == 0 {
-                    return Err(bad("at least 1"));
-                }
-            }
-            "--version" => {
-                args.v5 = match value.as_str() {
-                    "4" | "3.1.1" => false,
-                    "5" | "5.0" => true,
-                    _ => return Err(bad("4 or 5")),
-                }
-            }
-            "--timeout" => {
-                let secs: f64 = value.parse().map_err(|_| bad("seconds"))?;
-                if !(secs > 0.0 && secs.is_finite()) {
-                    return Err(bad("a positive number of seconds"));
-                }
-                args.timeout = Duration::from_secs_f64(secs);
-            }
-            "--runtime" => {
-                args.multi_thread = match value.as_str() {
-                    "current" => false,
-                    "multi" => true,
-                    _ => return Err(bad("current or multi")),
-                }
-            }
-            _ => return Err(format!("unknown flag {name}\n{USAGE}")),
-        }
-    }
-    Ok(args)
-}
-
 fn main() -> ExitCode {
-    let args = match parse_args() {
+    let args = match Args::parse("rumqttc-throughput", &["current", "multi"]) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("{e}");
             return ExitCode::from(2);
         }
     };
-    let runtime = if args.multi_thread {
+    let Some((host, port)) = parse_server(&args.server) else {
+        eprintln!("--server: mqtt://HOST:PORT, got {:?}", args.server);
+        return ExitCode::from(2);
+    };
+    let runtime = if args.runtime == "multi" {
         tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -182,122 +92,16 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!(
-        "rumqttc throughput: {} messages of {} B to {} at QoS {}, {} workers, MQTT {}, {} runtime",
-        args.count,
-        args.size,
-        args.topic,
-        args.qos,
-        args.workers,
-        if args.v5 { "5.0" } else { "3.1.1" },
-        if args.multi_thread {
-            "multi-thread"
-        } else {
-            "current-thread"
-        },
-    );
+    println!("{}", args.describe("rumqttc"));
     let outcome = if args.v5 {
-        runtime.block_on(v5::run(&args))
+        runtime.block_on(v5::run(&args, &host, port))
     } else {
-        runtime.block_on(v4::run(&args))
+        runtime.block_on(v4::run(&args, &host, port))
     };
     match outcome {
-        Ok(report) => report.print(&args),
+        Ok((run, seen, published, last)) => report(&args, &run, &seen, published, last),
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-/// Which message indices arrived, so a duplicate is counted once.
-struct Seen {
-    bits: Vec<u64>,
-    unique: usize,
-    total: usize,
-}
-
-impl Seen {
-    fn new(count: usize) -> Self {
-        Seen {
-            bits: vec![0; count.div_ceil(64)],
-            unique: 0,
-            total: 0,
-        }
-    }
-
-    fn record(&mut self, payload: &[u8]) {
-        self.total += 1;
-        let index = match payload.get(..4) {
-            Some(b) => u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize,
-            // Too small to carry an index: count every arrival.
-            None => {
-                self.unique += 1;
-                return;
-            }
-        };
-        if let Some(word) = self.bits.get_mut(index / 64) {
-            let bit = 1u64 << (index % 64);
-            if *word & bit == 0 {
-                *word |= bit;
-                self.unique += 1;
-            }
-        }
-    }
-}
-
-fn payload(index: usize, size: usize) -> Bytes {
-    let mut v = vec![b'x'; size];
-    if let Some(head) = v.get_mut(..4) {
-        head.copy_from_slice(&(index as u32).to_be_bytes());
-    }
-    Bytes::from(v)
-}
-
-/// What a run measured.
-struct Report {
-    received: usize,
-    arrivals: usize,
-    published_in: Option<Duration>,
-    received_in: Option<Duration>,
-    failed: bool,
-}
-
-impl Report {
-    fn print(&self, args: &Args) -> ExitCode {
-        let count = args.count;
-        let rate = |d: Option<Duration>| match d {
-            Some(d) if count > 0 => count as f64 / d.as_secs_f64().max(1e-9),
-            _ => 0.0,
-        };
-        let publish_rate = rate(self.published_in);
-        let e2e_rate = if self.received == count {
-            rate(self.received_in)
-        } else {
-            0.0
-        };
-        match self.published_in {
-            Some(d) => println!(
-                "published {count} in {:.3} s: {publish_rate:.0} msg/s",
-                d.as_secs_f64()
-            ),
-            None => println!("publishing did not finish within {:?}", args.timeout),
-        }
-        println!(
-            "received {}/{count} ({} arrivals) in {:.3} s: {e2e_rate:.0} msg/s end to end, {:.2} MB/s",
-            self.received,
-            self.arrivals,
-            self.received_in.unwrap_or_default().as_secs_f64(),
-            e2e_rate * args.size as f64 / 1e6,
-        );
-        println!(
-            "RESULT received={} expected={count} publish_rate={publish_rate:.0} e2e_rate={e2e_rate:.0}",
-            self.received
-        );
-        if self.received == count && !self.failed {
-            ExitCode::SUCCESS
-        } else {
-            eprintln!("FAILED: not every message was published and received within the time limit");
             ExitCode::FAILURE
         }
     }
@@ -312,7 +116,7 @@ macro_rules! workload {
             seen: Seen,
             count: usize,
             unique: Arc<AtomicUsize>,
-            done: Option<oneshot::Sender<(usize, Instant)>>,
+            done: Option<oneshot::Sender<(Seen, Instant)>>,
         }
 
         impl Counter {
@@ -321,7 +125,8 @@ macro_rules! workload {
                 self.unique.store(self.seen.unique, Ordering::Relaxed);
                 if self.seen.unique >= self.count {
                     if let Some(done) = self.done.take() {
-                        let _ = done.send((self.seen.total, Instant::now()));
+                        let seen = std::mem::replace(&mut self.seen, Seen::new(0));
+                        let _ = done.send((seen, Instant::now()));
                     }
                 }
             }
@@ -335,12 +140,16 @@ macro_rules! workload {
             }
         }
 
-        pub(crate) async fn run(args: &Args) -> Result<Report, String> {
+        pub(crate) async fn run(
+            args: &Args,
+            host: &str,
+            port: u16,
+        ) -> Result<(Run, Seen, Option<std::time::Instant>, Option<std::time::Instant>), String> {
             let id = std::process::id();
             let (sub_client, mut sub_loop) =
-                AsyncClient::new(options(format!("rumqttc-tp-sub-{id}"), args), 10);
+                AsyncClient::new(options(format!("rumqttc-tp-sub-{id}"), args, host, port), 10);
             let (pub_client, mut pub_loop) = AsyncClient::new(
-                options(format!("rumqttc-tp-pub-{id}"), args),
+                options(format!("rumqttc-tp-pub-{id}"), args, host, port),
                 (args.workers * 2).max(64),
             );
             tune(&mut sub_loop);
@@ -446,13 +255,17 @@ macro_rules! workload {
                 _ => return Err("the publisher did not connect".into()),
             }
 
-            let start = Instant::now();
-            let deadline = start + args.timeout;
+            let run = Run::start(args);
+            let deadline = Instant::from_std(run.deadline);
             let mut workers = Vec::with_capacity(args.workers);
             for w in 0..args.workers {
                 // Worker w sends indices w, w + workers, w + 2 * workers, ...
-                let (client, permits, topic) =
-                    (pub_client.clone(), permits.clone(), args.topic.clone());
+                let (client, permits, topic, failed) = (
+                    pub_client.clone(),
+                    permits.clone(),
+                    args.topic.clone(),
+                    pub_failed.clone(),
+                );
                 let (q, size, step) = (qos(args.qos), args.size, args.workers);
                 workers.push(tokio::spawn(async move {
                     let mut index = w;
@@ -461,26 +274,43 @@ macro_rules! workload {
                             Ok(permit) => permit.forget(),
                             Err(_) => return,
                         }
-                        if let Err(e) = client
-                            .publish_bytes(topic.as_str(), q, false, payload(index, size))
-                            .await
-                        {
+                        let payload = Bytes::from(payload(index, size));
+                        if let Err(e) = client.publish_bytes(topic.as_str(), q, false, payload).await {
                             eprintln!("publish {index} failed: {e}");
+                            failed.store(true, Ordering::Relaxed);
                             return;
                         }
                         index += step;
                     }
                 }));
             }
-            let published_in = match tokio::time::timeout_at(deadline, published_rx).await {
-                Ok(Ok(at)) => Some(at - start),
-                _ => None,
+            // Checked every 100 ms: a failed publish stops the run at once.
+            let mut published_rx = published_rx;
+            let published = loop {
+                let tick = (Instant::now() + Duration::from_millis(100)).min(deadline);
+                match tokio::time::timeout_at(tick, &mut published_rx).await {
+                    Ok(Ok(at)) => break Some(at.into_std()),
+                    Ok(Err(_)) => break None,
+                    Err(_) if pub_failed.load(Ordering::Relaxed) || tick >= deadline => break None,
+                    Err(_) => {}
+                }
             };
-            let (arrivals, received_in) = match tokio::time::timeout_at(deadline, done_rx).await {
-                Ok(Ok((arrivals, at))) => (arrivals, Some(at - start)),
-                _ => (0, None),
+            // A publisher that failed stops the run at once.
+            let done = async {
+                if published.is_some() {
+                    done_rx.await.ok()
+                } else {
+                    None
+                }
             };
-            let received = unique.load(Ordering::Relaxed);
+            let (seen, last) = match tokio::time::timeout_at(deadline, done).await {
+                Ok(Some((seen, at))) => (seen, Some(at.into_std())),
+                _ => {
+                    let mut seen = Seen::new(0);
+                    seen.unique = unique.load(Ordering::Relaxed);
+                    (seen, None)
+                }
+            };
             for w in &workers {
                 w.abort();
             }
@@ -489,15 +319,10 @@ macro_rules! workload {
             let grace = Duration::from_secs(5);
             let _ = tokio::time::timeout(grace, pub_task).await;
             let _ = tokio::time::timeout(grace, sub_task).await;
-            Ok(Report {
-                received,
-                arrivals: arrivals.max(received),
-                published_in,
-                received_in,
-                failed: published_in.is_none()
-                    || pub_failed.load(Ordering::Relaxed)
-                    || sub_failed.load(Ordering::Relaxed),
-            })
+            if pub_failed.load(Ordering::Relaxed) || sub_failed.load(Ordering::Relaxed) {
+                run.fail("the publisher or the subscriber failed");
+            }
+            Ok((run, seen, published, last))
         }
 
         $($options)*
@@ -511,8 +336,8 @@ mod v4 {
     };
 
     workload! {
-        fn options(client_id: String, args: &Args) -> MqttOptions {
-            let mut o = MqttOptions::new(client_id, args.host.clone(), args.port);
+        fn options(client_id: String, args: &Args, host: &str, port: u16) -> MqttOptions {
+            let mut o = MqttOptions::new(client_id, host, port);
             o.set_keep_alive(Duration::from_secs(60));
             o.set_clean_session(true);
             let max = args.size + args.topic.len() + 64;
@@ -535,8 +360,8 @@ mod v5 {
     use rumqttc::{NetworkOptions, Outgoing};
 
     workload! {
-        fn options(client_id: String, args: &Args) -> MqttOptions {
-            let mut o = MqttOptions::new(client_id, args.host.clone(), args.port);
+        fn options(client_id: String, args: &Args, host: &str, port: u16) -> MqttOptions {
+            let mut o = MqttOptions::new(client_id, host, port);
             o.set_keep_alive(Duration::from_secs(60));
             o.set_clean_start(true);
             let max = (args.size + args.topic.len() + 64).max(10 * 1024);
