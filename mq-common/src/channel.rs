@@ -229,6 +229,15 @@ impl Inbox {
     }
 }
 
+impl Drop for Inbox {
+    /// Closes the channel first, then wakes an engine waiting for room in it.
+    fn drop(&mut self) {
+        self.stream = None;
+        drop(std::mem::replace(&mut self.rx, flume::bounded(1).1));
+        self.room.notify(usize::MAX);
+    }
+}
+
 /// Why an [`Inbox`] gave no message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum RecvError {

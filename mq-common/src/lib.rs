@@ -1,36 +1,37 @@
 //! # mq-common
 //!
-//! What the `mq` adapters (tokio, smol / async-std, blocking) share and that is
-//! not protocol: the connection options beyond the core's, the error and
-//! event types users see, and the [`Engine`] — the bookkeeping between the
-//! sans-IO core and user handles (completions, message routing with
-//! backpressure, the outgoing-queue policy). An adapter adds only a transport,
-//! a timer, channels and a loop:
+//! What the `mq` adapters (tokio, smol / async-std, blocking) share and that
+//! is not protocol:
 //!
-//! ```text
-//! loop {
-//!     write engine.core_mut().poll_transmit()        // bytes out
-//!     engine.after_input()                           // replies, routed messages, events
-//!     wait for: bytes in      -> core.handle_bytes   (only while engine.can_read())
-//!               a command     -> engine.command      (only while engine.accepts_commands())
-//!               the deadline  -> engine.handle_timeout (engine.poll_timeout())
-//!               subscriber room -> engine.retry_deliveries()
-//! }
-//! ```
+//! * the [`Engine`]: a client's whole life, sans-IO (see its contract);
+//! * the async handle, written once: [`Client`], [`Subscription`],
+//!   [`PublishBuilder`], [`PublishToken`], [`Events`](channel::Events);
+//! * the async [`driver`], written once over a small [`Runtime`](runtime::Runtime)
+//!   trait (spawn, a timer, dial) that mq-tokio and mq-smol implement;
+//! * the connection options beyond the core's, the error and event types,
+//!   TLS configuration (`tls`) and the WebSocket byte stream (`ws`).
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod channel;
+mod client;
+pub mod driver;
 pub mod engine;
 mod error;
 #[doc(hidden)]
 pub mod legacy;
 mod options;
 mod publish;
+pub mod runtime;
 mod snapshot;
 #[cfg(feature = "tls")]
 pub mod tls;
+#[cfg(feature = "websocket")]
+pub mod ws;
 
+pub use client::{
+    subscribe_packet, Client, PublishBuilder, PublishFuture, PublishToken, Subscription,
+};
 pub use engine::{Command, Engine, Subscribed};
 pub use error::Error;
 pub use mq_proto::client::Instant;

@@ -41,32 +41,64 @@
 //! process-wide default provider is installed). Build with
 //! `default-features = false` to leave it out.
 //!
+//! ## Same API on every runtime
+//!
+//! [`Client`], [`Subscription`], the publish builder and [`Events`] are
+//! mq-common's, shared with mq-smol: a program moves between the two by
+//! changing its `use` lines and its runtime.
+//!
+//! ```
+//! use mq_tokio::{connect, ClientEvent, ConnectOptions, Error, QoS};
+//!
+//! async fn run(url: &str) -> Result<(), Error> {
+//!     let client = connect(url, ConnectOptions::new("same-program")).await?;
+//!     let mut events = client.events();
+//!     let mut sub = client.subscribe("same/#", QoS::AtLeastOnce).await?;
+//!     client.publish("same/topic", "hi").qos(QoS::AtLeastOnce).await?;
+//!     let msg = sub.recv().await.ok_or(Error::Closed)?;
+//!     assert_eq!(&msg.payload[..], b"hi");
+//!     client.disconnect().await?;
+//!     // The listener was made after connect: it sees no Connected, and its
+//!     // stream ends once the client has stopped.
+//!     while let Some(event) = events.recv().await {
+//!         assert!(!matches!(event, ClientEvent::Connected { .. }));
+//!     }
+//!     Ok(())
+//! }
+//! # fn main() {
+//! #     let rt = tokio::runtime::Runtime::new().unwrap();
+//! #     // No broker here: the program fails to connect, and says so.
+//! #     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+//! #     let url = format!("mqtt://{}", listener.local_addr().unwrap());
+//! #     drop(listener);
+//! #     assert!(rt.block_on(run(&url)).is_err());
+//! # }
+//! ```
+//!
 //! ## How it is built
 //!
-//! `driver.rs` is the only place with a loop: it reads from the transport
-//! into [`mq_proto::client::Client::handle_bytes`], takes commands from
-//! handles, sleeps until the next deadline, writes `poll_transmit`, and lets
-//! [`mq_common::Engine`] (shared with mq-smol and mq-blocking) turn core
-//! events into replies, routed messages and connection events.
-//! `channels.rs` gives the engine tokio's channels; `client.rs` is handle
-//! plumbing; `transport.rs`, `tls.rs` and `ws.rs` open the byte stream.
+//! mq-common holds the client: the sans-IO [`mq_common::Engine`] decides
+//! everything, its async driver performs the engine's outputs, and the
+//! handles talk to it through runtime-neutral channels. This crate is the
+//! executor: `runtime.rs` gives the driver `tokio::spawn`, a
+//! `tokio::time::Sleep` and a way to dial; `transport.rs`, `tls.rs` and
+//! `ws.rs` open the byte stream (reads go straight into the engine's buffer).
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
-mod channels;
-mod client;
-mod driver;
+mod runtime;
 #[cfg(feature = "tls")]
 pub mod tls;
 mod transport;
 #[cfg(feature = "websocket")]
 mod ws;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-pub use client::{subscribe_packet, Client, PublishBuilder, PublishToken, Subscription};
+pub use mq_common::channel::Events;
 pub use mq_common::{
-    AuthenticatorFactory, ClientEvent, ConnectOptions, Error, Message, QueuePolicy,
+    subscribe_packet, AuthenticatorFactory, Client, ClientEvent, ConnectOptions, Error, Message,
+    PublishBuilder, PublishFuture, PublishToken, QueuePolicy, Subscription,
 };
 pub use mq_proto::client::{DisconnectReason, ServerCapabilities, Stats};
 pub use mq_proto::{
@@ -76,12 +108,14 @@ pub use mq_proto::{
 pub use transport::{BoxStream, ConnectFuture, Connector, Stream};
 
 /// Connects to the broker at `url` and returns once the first CONNACK accepted
-/// the connection; the first failure is returned, later ones are retried.
+/// the connection; the first failure is returned, later ones are retried
+/// (`options.auto_reconnect`). The client runs on the calling task's tokio
+/// runtime. Dropping the future before it resolves stops the client.
 ///
 /// `url` is `mqtt://`, `tcp://`, `mqtts://`, `ssl://`, `tls://`, `ws://` or
 /// `wss://` (TLS and WebSocket need the `tls` and `websocket` features).
 pub async fn connect(url: &str, options: ConnectOptions) -> Result<Client, Error> {
-    start(url, options, None).await
+    mq_common::driver::connect(runtime::Tokio::current(None)?, url, options).await
 }
 
 /// Connects over a transport of the user's own (Unix socket, proxy, in-memory
@@ -90,49 +124,6 @@ pub async fn connect_with(
     connector: impl Connector,
     options: ConnectOptions,
 ) -> Result<Client, Error> {
-    start(
-        "mqtt://custom-transport",
-        options,
-        Some(Arc::new(connector)),
-    )
-    .await
-}
-
-async fn start(
-    url: &str,
-    options: ConnectOptions,
-    connector: Option<Arc<dyn Connector>>,
-) -> Result<Client, Error> {
-    let url = mq_proto::url::BrokerUrl::parse(url)?;
-    let (commands_tx, commands) = tokio::sync::mpsc::channel(options.command_capacity.max(1));
-    let (events, _) = tokio::sync::broadcast::channel(64);
-    let (first_tx, first_rx) = tokio::sync::oneshot::channel();
-    let shared = Arc::new(Mutex::new(mq_common::Snapshot::new(&options.mqtt)));
-    let mut engine = mq_common::legacy::Engine::new(
-        &options,
-        channels::Tokio {
-            events: events.clone(),
-        },
-        channels::Once(first_tx),
-    );
-    engine.share_snapshot(shared.clone());
-    let subscription_capacity = options.subscription_capacity.max(1);
-    let driver = driver::Driver {
-        engine,
-        url: Arc::new(url),
-        options: Arc::new(options),
-        connector,
-        commands,
-        origin: tokio::time::Instant::now(),
-        jitter: mq_common::Jitter::default(),
-        read_buf: vec![0; 64 * 1024],
-    };
-    tokio::spawn(driver.run());
-    first_rx.await.map_err(|_| Error::Closed)??;
-    Ok(Client {
-        commands: commands_tx,
-        shared,
-        events,
-        subscription_capacity,
-    })
+    let runtime = runtime::Tokio::current(Some(Arc::new(connector)))?;
+    mq_common::driver::connect(runtime, "mqtt://custom-transport", options).await
 }

@@ -3,7 +3,10 @@
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::task::{Context, Poll};
 
+use bytes::{BufMut, BytesMut};
+use mq_common::runtime::{BoxTransport, Transport};
 use mq_proto::url::{BrokerUrl, Scheme};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
@@ -21,7 +24,8 @@ pub type BoxStream = Box<dyn Stream>;
 pub type ConnectFuture<'a> = Pin<Box<dyn Future<Output = io::Result<BoxStream>> + Send + 'a>>;
 
 /// Opens a transport of the user's own (Unix socket, proxy, in-memory pipe);
-/// called for the first connection and for every reconnect.
+/// called for the first connection and for every reconnect, within the
+/// connect timeout.
 ///
 /// Any `Fn() -> impl Future<Output = io::Result<S>>` is a connector:
 ///
@@ -48,23 +52,54 @@ where
     }
 }
 
+/// A tokio stream as the driver's [`Transport`]: reads go straight into the
+/// engine's buffer.
+struct Io<S>(S);
+
+impl<S: Stream> Transport for Io<S> {
+    fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut BytesMut,
+        max: usize,
+    ) -> Poll<io::Result<usize>> {
+        tokio_util::io::poll_read_buf(Pin::new(&mut self.0), cx, &mut buf.limit(max))
+    }
+
+    fn poll_write(&mut self, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, data)
+    }
+
+    fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_close(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+}
+
 /// Opens the transport `url` names, or the user's connector.
+#[cfg_attr(not(feature = "tls"), allow(unused_variables))]
 pub(crate) async fn dial(
     url: &BrokerUrl,
     options: &ConnectOptions,
     connector: Option<&dyn Connector>,
-) -> Result<BoxStream, Error> {
+) -> Result<BoxTransport, Error> {
     if let Some(connector) = connector {
-        return Ok(connector.connect().await?);
+        return Ok(Box::new(Io(connector.connect().await?)));
     }
     let tcp = TcpStream::connect((url.host.as_str(), url.port)).await?;
     tcp.set_nodelay(true)?;
     match url.scheme {
-        Scheme::Tcp => Ok(Box::new(tcp)),
+        Scheme::Tcp => Ok(Box::new(Io(tcp))),
         #[cfg(feature = "tls")]
-        Scheme::Tls => Ok(Box::new(
-            crate::tls::connect(tcp, &url.host, &options.tls).await?,
-        )),
+        Scheme::Tls => Ok(Box::new(Io(crate::tls::connect(
+            tcp,
+            &url.host,
+            &options.tls,
+        )
+        .await?))),
         #[cfg(feature = "websocket")]
         Scheme::Ws => crate::ws::connect(tcp, url).await,
         #[cfg(all(feature = "websocket", feature = "tls"))]

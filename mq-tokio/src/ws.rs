@@ -1,214 +1,58 @@
-//! MQTT over WebSocket (feature `websocket`): the client handshake with
-//! subprotocol `mqtt`, then a byte stream over binary messages.
-//!
-//! MQTT packets travel in binary WebSocket messages; a message may hold part
-//! of a packet or several packets, so the stream is just bytes to the driver.
-//! [`WsStream`] turns the message stream of tokio-tungstenite back into an
-//! [`AsyncRead`] + [`AsyncWrite`]: each write becomes one binary message,
-//! received binary messages are read out in order (across as many reads as
-//! the caller's buffer needs), pings are answered by tungstenite, and a close
-//! frame or the end of the connection reads as end of file.
+//! MQTT over WebSocket (feature `websocket`): tokio-tungstenite runs the
+//! client handshake; [`mq_common::ws::WsTransport`], shared with mq-smol,
+//! turns the binary messages into the driver's byte stream.
 
 use std::io;
 use std::pin::Pin;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 
-use bytes::{Buf, Bytes};
-use futures_core::Stream as _;
-use futures_sink::Sink;
-use mq_proto::url::{BrokerUrl, Scheme};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use mq_common::runtime::BoxTransport;
+use mq_common::ws::{handshake_failed, request, WsTransport};
+use mq_proto::url::BrokerUrl;
 use tokio_tungstenite::WebSocketStream;
 
-use crate::transport::{BoxStream, Stream};
+use crate::transport::Stream;
 use crate::Error;
 
 /// Runs the WebSocket client handshake for `url` over the open `stream` (TCP
-/// or TLS), asking for the `mqtt` subprotocol, and returns the byte stream
-/// the MQTT driver reads and writes.
-pub(crate) async fn connect<S: Stream>(stream: S, url: &BrokerUrl) -> Result<BoxStream, Error> {
-    let scheme = if url.scheme == Scheme::Wss {
-        "wss"
-    } else {
-        "ws"
-    };
-    let host = if url.host.contains(':') {
-        format!("[{}]", url.host)
-    } else {
-        url.host.clone()
-    };
-    let target = format!("{scheme}://{host}:{}{}", url.port, url.path);
-    let failed = |reason: String| Error::WebSocket {
-        url: target.clone(),
-        reason,
-    };
-    let mut request = target
-        .as_str()
-        .into_client_request()
-        .map_err(|e| failed(e.to_string()))?;
-    request
-        .headers_mut()
-        .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("mqtt"));
-    // tungstenite checks that the server chose a subprotocol we offered.
+/// or TLS), asking for the `mqtt` subprotocol.
+pub(crate) async fn connect<S: Stream>(stream: S, url: &BrokerUrl) -> Result<BoxTransport, Error> {
+    let (request, target) = request(url)?;
     let (ws, response) = tokio_tungstenite::client_async(request, stream)
         .await
-        .map_err(|e| match e {
-            WsError::Http(response) => failed(format!("the server answered {}", response.status())),
-            e => failed(e.to_string()),
-        })?;
+        .map_err(|e| handshake_failed(&target, e))?;
     tracing::debug!(url = %target, status = %response.status(), "WebSocket open");
-    Ok(Box::new(WsStream::new(ws)))
+    Ok(Box::new(transport(ws)))
 }
 
-/// A byte stream over a WebSocket: binary messages in, bytes out; writes out
-/// as binary messages.
-pub(crate) struct WsStream<S> {
-    ws: WebSocketStream<S>,
-    /// The unread rest of the last binary message.
-    read: Bytes,
-    /// The peer closed (close frame or end of connection): reads return 0.
-    eof: bool,
-    /// A written message may still sit in tungstenite's buffer.
-    unflushed: bool,
+fn transport<S: Stream>(ws: WebSocketStream<S>) -> WsTransport<WebSocketStream<S>> {
+    WsTransport::new(ws, shutdown::<S>)
 }
 
-impl<S> WsStream<S> {
-    pub(crate) fn new(ws: WebSocketStream<S>) -> Self {
-        WsStream {
-            ws,
-            read: Bytes::new(),
-            eof: false,
-            unflushed: false,
-        }
-    }
-}
-
-impl<S: AsyncRead + AsyncWrite + Unpin> WsStream<S> {
-    /// Pushes buffered messages to the socket. The driver does not always
-    /// flush after writing, so every read and write also pushes.
-    fn poll_push(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if !self.unflushed {
-            return Poll::Ready(Ok(()));
-        }
-        ready!(Pin::new(&mut self.ws).poll_flush(cx)).map_err(into_io)?;
-        self.unflushed = false;
-        Poll::Ready(Ok(()))
-    }
-}
-
-impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for WsStream<S> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        // Writes waiting for room go out as soon as the socket takes them;
-        // a pending push must not hold up reading.
-        if let Poll::Ready(Err(e)) = this.poll_push(cx) {
-            return Poll::Ready(Err(e));
-        }
-        loop {
-            if !this.read.is_empty() {
-                let n = this.read.len().min(buf.remaining());
-                buf.put_slice(&this.read[..n]);
-                this.read.advance(n);
-                return Poll::Ready(Ok(()));
-            }
-            if this.eof {
-                return Poll::Ready(Ok(()));
-            }
-            match ready!(Pin::new(&mut this.ws).poll_next(cx)) {
-                Some(Ok(Message::Binary(data))) => this.read = data,
-                // tungstenite queues the pong and sends it on the next poll.
-                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {}
-                Some(Ok(Message::Close(_))) => {
-                    // One more poll sends tungstenite's closing reply if the
-                    // socket takes it; whatever follows a close is not read.
-                    let _ = Pin::new(&mut this.ws).poll_next(cx);
-                    this.eof = true;
-                }
-                Some(Ok(Message::Text(_))) => {
-                    return Poll::Ready(Err(io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        "the broker sent a text WebSocket message; MQTT uses binary messages",
-                    )))
-                }
-                Some(Err(e)) => return Poll::Ready(Err(into_io(e))),
-                None => this.eof = true,
-            }
-        }
-    }
-}
-
-impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for WsStream<S> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        if buf.is_empty() {
-            return Poll::Ready(Ok(0));
-        }
-        // At most one message waits in tungstenite's buffer: the caller
-        // feels the socket's backpressure.
-        ready!(this.poll_push(cx))?;
-        ready!(Pin::new(&mut this.ws).poll_ready(cx)).map_err(into_io)?;
-        Pin::new(&mut this.ws)
-            .start_send(Message::Binary(Bytes::copy_from_slice(buf)))
-            .map_err(into_io)?;
-        this.unflushed = true;
-        // The message is ours now; try to send it at once, and if the socket
-        // is full, the next read or write sends it.
-        if let Poll::Ready(Err(e)) = this.poll_push(cx) {
-            return Poll::Ready(Err(e));
-        }
-        Poll::Ready(Ok(buf.len()))
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        ready!(Pin::new(&mut this.ws).poll_flush(cx)).map_err(into_io)?;
-        this.unflushed = false;
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        this.unflushed = false;
-        Pin::new(&mut this.ws).poll_close(cx).map_err(into_io)
-    }
-}
-
-fn into_io(e: WsError) -> io::Error {
-    match e {
-        WsError::Io(e) => e,
-        WsError::ConnectionClosed | WsError::AlreadyClosed => {
-            io::Error::new(io::ErrorKind::BrokenPipe, "the WebSocket is closed")
-        }
-        e => io::Error::new(io::ErrorKind::InvalidData, e),
-    }
+/// Shuts the stream under the WebSocket down (TLS close_notify, TCP FIN).
+fn shutdown<S: Stream>(ws: &mut WebSocketStream<S>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    Pin::new(ws.get_mut()).poll_shutdown(cx)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use bytes::{Bytes, BytesMut};
+    use futures_sink::Sink;
+    use mq_common::runtime::Transport;
+    use std::future::poll_fn;
     use tokio_tungstenite::tungstenite::protocol::Role;
+    use tokio_tungstenite::tungstenite::Message;
 
-    /// A client WsStream and the raw server side of the same WebSocket.
-    async fn pair() -> (
-        WsStream<tokio::io::DuplexStream>,
-        WebSocketStream<tokio::io::DuplexStream>,
-    ) {
+    type Client = WsTransport<WebSocketStream<tokio::io::DuplexStream>>;
+    type Server = WebSocketStream<tokio::io::DuplexStream>;
+
+    /// A client transport and the raw server side of the same WebSocket.
+    async fn pair() -> (Client, Server) {
         let (a, b) = tokio::io::duplex(64);
         let client = WebSocketStream::from_raw_socket(a, Role::Client, None).await;
         let server = WebSocketStream::from_raw_socket(b, Role::Server, None).await;
-        (WsStream::new(client), server)
+        (transport(client), server)
     }
 
     /// Every test is over in well under this.
@@ -218,22 +62,31 @@ mod tests {
             .expect("the test took too long")
     }
 
-    async fn next(server: &mut WebSocketStream<tokio::io::DuplexStream>) -> Message {
-        std::future::poll_fn(|cx| Pin::new(&mut *server).poll_next(cx))
+    async fn read(client: &mut Client, max: usize) -> io::Result<Vec<u8>> {
+        let mut buf = BytesMut::with_capacity(max);
+        poll_fn(|cx| client.poll_read(cx, &mut buf, max)).await?;
+        Ok(buf.to_vec())
+    }
+
+    async fn write_all(client: &mut Client, mut data: &[u8]) {
+        while !data.is_empty() {
+            let n = poll_fn(|cx| client.poll_write(cx, data)).await.unwrap();
+            data = &data[n..];
+        }
+    }
+
+    async fn next(server: &mut Server) -> Message {
+        poll_fn(|cx| futures_core::Stream::poll_next(Pin::new(&mut *server), cx))
             .await
             .unwrap()
             .unwrap()
     }
 
-    async fn send(server: &mut WebSocketStream<tokio::io::DuplexStream>, msg: Message) {
+    async fn send(server: &mut Server, msg: Message) {
         let mut server = Pin::new(server);
-        std::future::poll_fn(|cx| server.as_mut().poll_ready(cx))
-            .await
-            .unwrap();
+        poll_fn(|cx| server.as_mut().poll_ready(cx)).await.unwrap();
         server.as_mut().start_send(msg).unwrap();
-        std::future::poll_fn(|cx| server.as_mut().poll_flush(cx))
-            .await
-            .unwrap();
+        poll_fn(|cx| server.as_mut().poll_flush(cx)).await.unwrap();
     }
 
     #[tokio::test]
@@ -258,13 +111,12 @@ mod tests {
             server
         });
         let mut got = Vec::new();
-        let mut small = [0u8; 4];
         loop {
-            let n = client.read(&mut small).await.unwrap();
-            if n == 0 {
+            let small = read(&mut client, 4).await.unwrap();
+            if small.is_empty() {
                 break;
             }
-            got.extend_from_slice(&small[..n]);
+            got.extend_from_slice(&small);
         }
         assert_eq!(got, b"hello world");
         server_task.await.unwrap();
@@ -277,7 +129,7 @@ mod tests {
 
     async fn each_write_is_one_binary_message_without_flush_body() {
         let (mut client, mut server) = pair().await;
-        client.write_all(b"\x10\x02ab").await.unwrap();
+        write_all(&mut client, b"\x10\x02ab").await;
         assert_eq!(
             next(&mut server).await,
             Message::Binary(Bytes::from_static(b"\x10\x02ab"))
@@ -285,10 +137,9 @@ mod tests {
         // Bigger than the duplex buffer: sent as the server reads.
         let big = vec![7u8; 1000];
         let writer = tokio::spawn(async move {
-            client.write_all(&big).await.unwrap();
+            write_all(&mut client, &big).await;
             // Reading drives the rest of the write out.
-            let mut buf = [0u8; 1];
-            let n = client.read(&mut buf).await.unwrap();
+            let n = read(&mut client, 1).await.unwrap().len();
             (client, n)
         });
         match next(&mut server).await {
@@ -304,14 +155,14 @@ mod tests {
     async fn text_messages_are_an_error() {
         let (mut client, mut server) = pair().await;
         send(&mut server, Message::text("nope")).await;
-        let err = bounded(client.read(&mut [0u8; 8])).await.unwrap_err();
+        let err = bounded(read(&mut client, 8)).await.unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidData);
     }
 
     #[tokio::test]
     async fn shutdown_sends_a_close_frame() {
         let (mut client, mut server) = pair().await;
-        let closer = tokio::spawn(async move { client.shutdown().await });
+        let closer = tokio::spawn(async move { poll_fn(|cx| client.poll_close(cx)).await });
         assert!(matches!(
             bounded(next(&mut server)).await,
             Message::Close(_)

@@ -19,7 +19,6 @@ use mq_e2e::scenarios::{
 use mq_proto::{ProtocolVersion, Publish, ReasonCode, Subscribe};
 use mq_tokio::{ClientEvent, ConnectOptions, Error};
 use tokio::runtime::{Handle, Runtime};
-use tokio::sync::broadcast;
 
 /// The runtime every client of this test process runs on.
 fn handle() -> &'static Handle {
@@ -47,7 +46,7 @@ struct TokioClient(mq_tokio::Client);
 struct TokioMessages(mq_tokio::Subscription);
 
 /// The client's event channel.
-struct TokioEvents(broadcast::Receiver<ClientEvent>);
+struct TokioEvents(mq_tokio::Events);
 
 fn map_error(e: Error) -> ClientError {
     match e {
@@ -83,15 +82,10 @@ impl Messages for TokioMessages {
 
 impl Events for TokioEvents {
     fn recv_timeout(&mut self, timeout: Duration) -> Option<TestEvent> {
-        let event = block_on(async { tokio::time::timeout(timeout, self.0.recv()).await });
-        match event {
-            Ok(Ok(event)) => Some(map_event(event)),
-            // Dropped events are a test bug worth seeing.
-            Ok(Err(broadcast::error::RecvError::Lagged(n))) => {
-                Some(TestEvent::Other(format!("lagged by {n} events")))
-            }
-            Ok(Err(broadcast::error::RecvError::Closed)) | Err(_) => None,
-        }
+        block_on(async { tokio::time::timeout(timeout, self.0.recv()).await })
+            .ok()
+            .flatten()
+            .map(map_event)
     }
 }
 

@@ -1,0 +1,480 @@
+//! The async handle, the same for every async runtime: [`Client`],
+//! [`Subscription`], [`PublishBuilder`] and [`PublishToken`].
+
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use mq_proto::client::{CommandError, RouteId, ServerCapabilities, Stats};
+use mq_proto::{
+    Disconnect, MqttString, Properties, ProtocolVersion, Publish, QoS, ReasonCode, Subscribe,
+    Subscription as Filter, SubscriptionOptions, Unsubscribe,
+};
+
+use crate::channel::{inbox, reply, EventHub, Events, Inbox, Reply, Waiter};
+use crate::engine::{Command, Parts};
+use crate::runtime::Spawn;
+use crate::{ConnectOptions, Error, Message, Snapshot};
+
+/// A connected MQTT client; cheap to clone, every clone drives the same connection.
+///
+/// **What keeps a client alive.** The client runs (and reconnects) while any
+/// `Client` clone or any [`Subscription`] exists: a subscription holds a
+/// command sender of its own. When the last of them is dropped, the client
+/// disconnects normally (DISCONNECT, reason Normal) and stops. Call
+/// [`Client::disconnect`] to stop it earlier; subscriptions then end.
+///
+/// **Events.** [`Client::events`] makes a listener that sees the events that
+/// happen after it was made, up to 64 unread ones; a listener further behind
+/// misses the newest until it catches up. The first `Connected` is sent
+/// before `connect` returns, so a listener made after `connect` never sees it.
+///
+/// **Cancel safety.** Every future can be dropped (in a `select`, a timeout):
+/// a request still waiting for room in the command queue is not sent; one
+/// already handed over goes on without anyone waiting for its outcome.
+///
+/// The state accessors (`is_connected`, `stats`, `in_flight`...) read a
+/// snapshot the engine refreshes after every input and before connection
+/// events.
+#[derive(Clone)]
+pub struct Client {
+    commands: flume::Sender<Command>,
+    snapshot: Arc<Mutex<Snapshot>>,
+    events: EventHub,
+    subscription_capacity: usize,
+    spawn: Arc<dyn Spawn>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("state", &self.snapshot())
+            .finish()
+    }
+}
+
+impl Client {
+    /// Sends `command` (waiting for queue room) and waits for its reply.
+    async fn ask<T>(&self, build: impl FnOnce(Reply<T>) -> Command) -> Result<T, Error> {
+        let (reply, waiter) = reply();
+        self.commands
+            .send_async(build(reply))
+            .await
+            .map_err(|_| Error::Closed)?;
+        match self.settled(waiter) {
+            Ok(result) => result,
+            Err(waiter) => waiter.await,
+        }
+    }
+
+    /// The outcome of a command just handed over, if the client has stopped:
+    /// a stopped engine takes no more commands, and one that slipped into the
+    /// queue as it stopped would never be answered.
+    fn settled<T>(&self, mut waiter: Waiter<T>) -> Result<Result<T, Error>, Waiter<T>> {
+        if !self.is_closed() {
+            return Err(waiter);
+        }
+        Ok(waiter.try_take().unwrap_or(Err(Error::Closed)))
+    }
+
+    /// A handle on the engine `parts` were made with; `spawn` runs callback handlers.
+    pub(crate) fn new(parts: &Parts, options: &ConnectOptions, spawn: Arc<dyn Spawn>) -> Self {
+        Client {
+            commands: parts.commands.clone(),
+            snapshot: parts.snapshot.clone(),
+            events: parts.events.clone(),
+            subscription_capacity: options.subscription_capacity.max(1),
+            spawn,
+        }
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        self.snapshot
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Starts a publish of `payload` to `topic` (QoS 0 unless set); `.await`
+    /// it for the broker's acknowledgment, or hand it over with
+    /// [`PublishBuilder::try_send`].
+    pub fn publish(
+        &self,
+        topic: impl Into<MqttString>,
+        payload: impl Into<Bytes>,
+    ) -> PublishBuilder<'_> {
+        PublishBuilder {
+            client: self,
+            publish: Publish::new(topic, payload),
+        }
+    }
+
+    /// Subscribes to one filter at `qos`; messages arrive on the returned stream.
+    pub async fn subscribe(
+        &self,
+        filter: impl Into<MqttString>,
+        qos: QoS,
+    ) -> Result<Subscription, Error> {
+        self.subscribe_with(Subscribe::new(0, filter, qos)).await
+    }
+
+    /// Subscribes with full control: several filters with their options, a
+    /// Subscription Identifier and User Properties (`packet.packet_id` is
+    /// ignored). Every filter's messages arrive on the one returned stream.
+    pub async fn subscribe_with(&self, packet: Subscribe) -> Result<Subscription, Error> {
+        let (sink, inbox) = inbox(self.subscription_capacity);
+        let granted = self
+            .ask(|reply| Command::Subscribe {
+                packet,
+                sink,
+                reply,
+            })
+            .await?;
+        Ok(Subscription {
+            inbox,
+            routes: granted.routes,
+            reason_codes: granted.reason_codes,
+            commands: self.commands.clone(),
+        })
+    }
+
+    /// Subscribes and calls `handler` for every message, on a task of its own
+    /// (so the handler may use this client). Returns the broker's reason
+    /// codes; the task ends with the subscription (unsubscribed, or the
+    /// client stopped), and keeps the client alive until then.
+    pub async fn subscribe_callback<F>(
+        &self,
+        packet: Subscribe,
+        mut handler: F,
+    ) -> Result<Vec<ReasonCode>, Error>
+    where
+        F: FnMut(Message) + Send + 'static,
+    {
+        let mut sub = self.subscribe_with(packet).await?;
+        let codes = sub.reason_codes.clone();
+        self.spawn.spawn(Box::pin(async move {
+            while let Some(msg) = sub.recv().await {
+                handler(msg);
+            }
+        }));
+        Ok(codes)
+    }
+
+    /// Unsubscribes `filters`; their streams end. Returns the broker's codes (empty on 3.1.1).
+    pub async fn unsubscribe<I, F>(&self, filters: I) -> Result<Vec<ReasonCode>, Error>
+    where
+        I: IntoIterator<Item = F>,
+        F: Into<MqttString>,
+    {
+        let packet = Unsubscribe {
+            filters: filters.into_iter().map(Into::into).collect(),
+            ..Default::default()
+        };
+        self.ask(|reply| Command::Unsubscribe { packet, reply })
+            .await
+    }
+
+    /// The default route: messages no subscription stream claims (for example
+    /// those of a session resumed from an earlier run). Replaces any earlier
+    /// one. Messages that arrived before the first call (up to the
+    /// subscription capacity) come first.
+    pub async fn unrouted_messages(&self) -> Result<Subscription, Error> {
+        let (sink, inbox) = inbox(self.subscription_capacity);
+        self.commands
+            .send_async(Command::DefaultRoute(sink))
+            .await
+            .map_err(|_| Error::Closed)?;
+        Ok(Subscription {
+            inbox,
+            routes: Vec::new(),
+            reason_codes: Vec::new(),
+            commands: self.commands.clone(),
+        })
+    }
+
+    /// Sends DISCONNECT (Normal disconnection) and stops the client, also
+    /// while it is reconnecting. Ok if it had stopped already.
+    pub async fn disconnect(&self) -> Result<(), Error> {
+        self.disconnect_with(Disconnect::default()).await
+    }
+
+    /// Sends DISCONNECT with a reason code and properties (5.0) and stops the client.
+    pub async fn disconnect_with(&self, disconnect: Disconnect) -> Result<(), Error> {
+        match self
+            .ask(|reply| Command::Disconnect { disconnect, reply })
+            .await
+        {
+            Err(Error::Closed) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Re-authenticates with the configured authenticator (5.0).
+    pub async fn reauthenticate(&self) -> Result<(), Error> {
+        self.ask(Command::Reauthenticate).await
+    }
+
+    /// Connection events from now on: connected, lost (with the reason),
+    /// reconnecting, redirects; see the [type docs](Client) for what a
+    /// listener sees. The stream ends when the client stops.
+    pub fn events(&self) -> Events {
+        self.events.listen()
+    }
+
+    /// Whether the client is connected now.
+    pub fn is_connected(&self) -> bool {
+        self.snapshot().connected
+    }
+
+    /// Whether the client has stopped for good.
+    pub fn is_closed(&self) -> bool {
+        self.snapshot().closed
+    }
+
+    /// The broker's capabilities from the last CONNACK.
+    pub fn server_capabilities(&self) -> ServerCapabilities {
+        self.snapshot().capabilities
+    }
+
+    /// The client identifier in use (the broker-assigned one if it assigned one).
+    pub fn client_id(&self) -> MqttString {
+        self.snapshot().client_id
+    }
+
+    /// The protocol version in use (after any fallback to 3.1.1).
+    pub fn protocol_version(&self) -> ProtocolVersion {
+        self.snapshot().version
+    }
+
+    /// Counters of packets, bytes, reconnects and drops.
+    pub fn stats(&self) -> Stats {
+        self.snapshot().stats
+    }
+
+    /// Publishes waiting in the outgoing queue.
+    pub fn queued(&self) -> usize {
+        self.snapshot().queued
+    }
+
+    /// QoS 1/2 publishes sent and not yet acknowledged.
+    pub fn in_flight(&self) -> usize {
+        self.snapshot().in_flight
+    }
+
+    /// Sends a request (5.0): publishes at QoS 1 with a Response Topic and
+    /// Correlation Data, and waits up to `timeout` for the reply
+    /// (`Error::Timeout`). The first request subscribes to this client's reply
+    /// topic. Cancel-safe: a dropped request's late reply is discarded.
+    pub async fn request(
+        &self,
+        topic: impl Into<MqttString>,
+        payload: impl Into<Bytes>,
+        timeout: Duration,
+    ) -> Result<Message, Error> {
+        let mut publish = Publish::new(topic, payload);
+        publish.qos = QoS::AtLeastOnce;
+        self.ask(|reply| Command::Request {
+            publish,
+            timeout,
+            reply,
+        })
+        .await
+    }
+}
+
+/// A publish being built; `.await` it to send and wait for the
+/// acknowledgment (PUBACK at QoS 1, PUBCOMP at QoS 2, written at QoS 0).
+///
+/// Cancel-safe: dropped while waiting for room in the command queue, the
+/// message is not sent; once handed over, it is sent either way.
+#[must_use = "a publish does nothing until awaited or sent with try_send"]
+pub struct PublishBuilder<'a> {
+    client: &'a Client,
+    publish: Publish,
+}
+
+crate::publish_setters!(PublishBuilder<'_>);
+
+impl PublishBuilder<'_> {
+    /// Hands the message to the client without waiting for queue room; the
+    /// token resolves like the builder's future. Fails at once with
+    /// `CommandError::QueueFull(command_capacity)` if the command queue is full.
+    #[allow(clippy::result_large_err)] // `Error` is the one type every adapter returns.
+    pub fn try_send(self) -> Result<PublishToken, Error> {
+        let (reply, waiter) = reply();
+        let commands = &self.client.commands;
+        let command = Command::Publish {
+            publish: self.publish,
+            reply,
+        };
+        commands.try_send(command).map_err(|e| match e {
+            flume::TrySendError::Full(_) => Error::Command(CommandError::QueueFull(
+                commands.capacity().unwrap_or_default(),
+            )),
+            flume::TrySendError::Disconnected(_) => Error::Closed,
+        })?;
+        match self.client.settled(waiter) {
+            Err(waiter) => Ok(PublishToken(waiter)),
+            Ok(result) => {
+                let (done, waiter) = crate::channel::reply();
+                done.send(result);
+                Ok(PublishToken(waiter))
+            }
+        }
+    }
+}
+
+impl<'a> IntoFuture for PublishBuilder<'a> {
+    type Output = Result<ReasonCode, Error>;
+    type IntoFuture = PublishFuture<'a>;
+
+    fn into_future(self) -> PublishFuture<'a> {
+        let (reply, waiter) = reply();
+        let command = Command::Publish {
+            publish: self.publish,
+            reply,
+        };
+        PublishFuture {
+            client: self.client,
+            send: Some(self.client.commands.send_async(command)),
+            waiter: Some(waiter),
+        }
+    }
+}
+
+/// The future of an awaited [`PublishBuilder`]: hands the message over
+/// (waiting for room in the command queue), then waits for its outcome.
+#[must_use = "futures do nothing unless polled"]
+pub struct PublishFuture<'a> {
+    client: &'a Client,
+    send: Option<flume::r#async::SendFut<'a, Command>>,
+    /// `None` once resolved.
+    waiter: Option<Waiter<ReasonCode>>,
+}
+
+impl std::fmt::Debug for PublishFuture<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PublishFuture")
+            .field("handed_over", &self.send.is_none())
+            .finish()
+    }
+}
+
+impl Future for PublishFuture<'_> {
+    type Output = Result<ReasonCode, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let Some(send) = self.send.as_mut() {
+            match Pin::new(send).poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(_)) => return Poll::Ready(Err(Error::Closed)),
+                Poll::Ready(Ok(())) => {
+                    self.send = None;
+                    let Some(waiter) = self.waiter.take() else {
+                        return Poll::Ready(Err(Error::Closed));
+                    };
+                    match self.client.settled(waiter) {
+                        Ok(result) => return Poll::Ready(result),
+                        Err(waiter) => self.waiter = Some(waiter),
+                    }
+                }
+            }
+        }
+        match self.waiter.as_mut() {
+            Some(waiter) => Pin::new(waiter).poll(cx),
+            None => Poll::Ready(Err(Error::Closed)),
+        }
+    }
+}
+
+/// Resolves when a publish handed over with [`PublishBuilder::try_send`]
+/// completes: PUBACK at QoS 1, PUBCOMP at QoS 2, written at QoS 0.
+#[derive(Debug)]
+#[must_use = "drop it if the outcome does not matter; the message is sent either way"]
+pub struct PublishToken(Waiter<ReasonCode>);
+
+impl Future for PublishToken {
+    type Output = Result<ReasonCode, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx)
+    }
+}
+
+/// The messages of a subscription, as a [`futures_core::Stream`] or with
+/// [`Subscription::recv`]. A slow reader slows reading from the broker (once
+/// `subscription_capacity` messages wait) instead of growing memory.
+///
+/// It keeps the client alive (see [`Client`]). Dropping it stops local
+/// delivery; call [`Client::unsubscribe`] to stop the broker sending.
+#[derive(Debug)]
+pub struct Subscription {
+    inbox: Inbox,
+    routes: Vec<RouteId>,
+    reason_codes: Vec<ReasonCode>,
+    commands: flume::Sender<Command>,
+}
+
+impl Subscription {
+    /// The next message; `None` once unsubscribed or the client stopped. Cancel-safe.
+    pub async fn recv(&mut self) -> Option<Message> {
+        self.inbox.recv().await
+    }
+
+    /// The next message if one is waiting.
+    pub fn try_recv(&mut self) -> Option<Message> {
+        self.inbox.try_recv().ok()
+    }
+
+    /// The broker's code for each filter: the granted QoS, or a failure.
+    pub fn reason_codes(&self) -> &[ReasonCode] {
+        &self.reason_codes
+    }
+}
+
+impl futures_core::Stream for Subscription {
+    type Item = Message;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Message>> {
+        self.inbox.poll_recv(cx)
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        if !self.routes.is_empty() {
+            let routes = std::mem::take(&mut self.routes);
+            let _ = self.commands.try_send(Command::DropRoutes(routes));
+        }
+    }
+}
+
+/// Builds a SUBSCRIBE for several filters with their options.
+///
+/// ```
+/// use mq_proto::{QoS, SubscriptionOptions};
+/// let packet = mq_common::subscribe_packet([
+///     ("a/+", SubscriptionOptions { qos: QoS::AtLeastOnce, ..Default::default() }),
+///     ("b/#", SubscriptionOptions::default()),
+/// ]);
+/// assert_eq!(packet.subscriptions.len(), 2);
+/// ```
+pub fn subscribe_packet<I, F>(filters: I) -> Subscribe
+where
+    I: IntoIterator<Item = (F, SubscriptionOptions)>,
+    F: Into<MqttString>,
+{
+    Subscribe {
+        packet_id: 0,
+        subscriptions: filters
+            .into_iter()
+            .map(|(filter, options)| Filter {
+                filter: filter.into(),
+                options,
+            })
+            .collect(),
+        properties: Properties::default(),
+    }
+}

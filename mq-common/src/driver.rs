@@ -1,0 +1,252 @@
+//! The async driver, written once for every async runtime: it performs the
+//! [`Engine`]'s outputs with a [`Runtime`] and feeds back what happened. It
+//! makes no protocol or lifecycle decision.
+
+use std::future::{poll_fn, Future};
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use mq_proto::url::BrokerUrl;
+
+use crate::engine::{Command, Engine, Input, Output, Wait};
+use crate::runtime::{BoxFuture, BoxTransport, Broker, Runtime, Timer};
+use crate::{Client, ConnectOptions, Error, Instant};
+
+/// Starts a client on `runtime`: spawns the driver and returns once the
+/// first CONNACK accepted the connection (or with the first failure).
+/// Dropping the future before it resolves stops the client.
+pub async fn connect<R: Runtime>(
+    runtime: R,
+    url: &str,
+    options: ConnectOptions,
+) -> Result<Client, Error> {
+    let url = BrokerUrl::parse(url)?;
+    let parts = Engine::create(options.clone());
+    let runtime = Arc::new(runtime);
+    let broker = Arc::new(Broker { url, options });
+    let client = Client::new(&parts, &broker.options, runtime.clone());
+    runtime.spawn(Box::pin(run(runtime.clone(), broker, parts.engine)));
+    parts.first_connect.await?;
+    Ok(client)
+}
+
+/// Smallest and largest read window, see [`Io::read_window`].
+const READ_MIN: usize = 4 * 1024;
+const READ_MAX: usize = 64 * 1024;
+
+/// What ended a wait.
+// Short-lived; boxing the command would allocate for every publish.
+#[allow(clippy::large_enum_variant)]
+enum Woke {
+    Dialed(Result<BoxTransport, Error>),
+    Read(io::Result<usize>),
+    Command(Command),
+    HandlesDropped,
+    Room,
+    Timeout,
+}
+
+/// The driver's I/O state: at most one transport, one dial, one timer.
+struct Io<T> {
+    origin: std::time::Instant,
+    transport: Option<BoxTransport>,
+    dial: Option<BoxFuture<Result<BoxTransport, Error>>>,
+    timer: T,
+    /// Every command sender is gone (reported once).
+    handles_gone: bool,
+    /// The size of the last read, to size the next read window.
+    last_read: usize,
+}
+
+/// Runs `engine` until it stops.
+async fn run<R: Runtime>(runtime: Arc<R>, broker: Arc<Broker>, mut engine: Engine) {
+    let commands = engine.command_receiver().clone();
+    let mut io = Io {
+        origin: std::time::Instant::now(),
+        transport: None,
+        dial: None,
+        timer: runtime.timer(),
+        handles_gone: false,
+        last_read: 0,
+    };
+    loop {
+        let input = match engine.poll_output() {
+            Output::Dial => {
+                io.dial = Some(runtime.dial(&broker));
+                continue;
+            }
+            Output::Write { data, stall } => match io.write(&data, stall).await {
+                Ok(()) => continue,
+                Err(e) => Input::TransportClosed(Some(e)),
+            },
+            Output::Close { grace } => {
+                io.close(grace).await;
+                continue;
+            }
+            Output::Wait(wait) => match io.wait(&mut engine, &commands, wait).await {
+                Woke::Dialed(Ok(transport)) => {
+                    io.transport = Some(transport);
+                    Input::Dialed
+                }
+                Woke::Dialed(Err(e)) => Input::DialFailed(e),
+                Woke::Read(Ok(0)) => Input::TransportClosed(None),
+                Woke::Read(Ok(n)) => Input::Received(n),
+                Woke::Read(Err(e)) => Input::TransportClosed(Some(e)),
+                Woke::Command(command) => Input::Command(command),
+                Woke::HandlesDropped => Input::HandlesDropped,
+                Woke::Room => Input::Room,
+                Woke::Timeout => Input::Timeout,
+            },
+            Output::Stopped => {
+                // Commands that slipped in as the engine stopped: dropping
+                // them answers their waiters with `Error::Closed`.
+                drop(commands.drain());
+                return;
+            }
+        };
+        engine.handle_input(io.now(), input);
+    }
+}
+
+impl<T: Timer> Io<T> {
+    fn now(&self) -> Instant {
+        Instant::from_duration(self.origin.elapsed())
+    }
+
+    fn at(&self, instant: Instant) -> std::time::Instant {
+        self.origin + instant.as_duration()
+    }
+
+    /// Writes and flushes all of `data`; fails when no progress is made for `stall`.
+    async fn write(&mut self, data: &[u8], stall: Duration) -> io::Result<()> {
+        let Some(transport) = self.transport.as_mut() else {
+            return Err(io::ErrorKind::NotConnected.into());
+        };
+        let timer = &mut self.timer;
+        timer.reset(std::time::Instant::now() + stall);
+        let mut written = 0;
+        poll_fn(|cx| loop {
+            let progress = if written < data.len() {
+                match transport.poll_write(cx, &data[written..]) {
+                    Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                    Poll::Ready(Ok(n)) => {
+                        written += n;
+                        true
+                    }
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Pending => false,
+                }
+            } else {
+                return match transport.poll_flush(cx) {
+                    Poll::Pending => match timer.poll_fired(cx) {
+                        Poll::Ready(()) => Poll::Ready(Err(stalled(stall))),
+                        Poll::Pending => Poll::Pending,
+                    },
+                    ready => ready,
+                };
+            };
+            if progress {
+                timer.reset(std::time::Instant::now() + stall);
+            } else if timer.poll_fired(cx).is_ready() {
+                return Poll::Ready(Err(stalled(stall)));
+            } else {
+                return Poll::Pending;
+            }
+        })
+        .await
+    }
+
+    /// Abandons a dial in progress; flushes and shuts the transport down within `grace`.
+    async fn close(&mut self, grace: Duration) {
+        self.dial = None;
+        let Some(mut transport) = self.transport.take() else {
+            return;
+        };
+        let timer = &mut self.timer;
+        timer.reset(std::time::Instant::now() + grace);
+        let closed = poll_fn(|cx| match transport.poll_close(cx) {
+            Poll::Ready(result) => Poll::Ready(result),
+            Poll::Pending => timer.poll_fired(cx).map(|()| Err(stalled(grace))),
+        })
+        .await;
+        if let Err(error) = closed {
+            tracing::debug!(%error, "close failed");
+        }
+    }
+
+    /// Waits for the first thing `wait` asks for (and a dial in progress).
+    async fn wait(
+        &mut self,
+        engine: &mut Engine,
+        commands: &flume::Receiver<Command>,
+        mut wait: Wait,
+    ) -> Woke {
+        if let Some(until) = wait.until {
+            let at = self.at(until);
+            self.timer.reset(at);
+        }
+        let take_commands = wait.commands && !self.handles_gone;
+        let mut command = commands.recv_async();
+        let woke = poll_fn(|cx| {
+            if let Some(dial) = self.dial.as_mut() {
+                if let Poll::Ready(dialed) = dial.as_mut().poll(cx) {
+                    self.dial = None;
+                    return Poll::Ready(Woke::Dialed(dialed));
+                }
+            }
+            if let (true, Some(transport)) = (wait.read, self.transport.as_mut()) {
+                let buf = engine.receive_buffer();
+                let window = reserve(buf, self.last_read);
+                if let Poll::Ready(read) = transport.poll_read(cx, buf, window) {
+                    return Poll::Ready(Woke::Read(read));
+                }
+            }
+            if take_commands {
+                if let Poll::Ready(received) = Pin::new(&mut command).poll(cx) {
+                    return Poll::Ready(match received {
+                        Ok(command) => Woke::Command(command),
+                        Err(flume::RecvError::Disconnected) => Woke::HandlesDropped,
+                    });
+                }
+            }
+            if let Some(room) = wait.room.as_mut() {
+                if Pin::new(room).poll(cx).is_ready() {
+                    return Poll::Ready(Woke::Room);
+                }
+            }
+            if wait.until.is_some() && self.timer.poll_fired(cx).is_ready() {
+                return Poll::Ready(Woke::Timeout);
+            }
+            Poll::Pending
+        })
+        .await;
+        match &woke {
+            Woke::HandlesDropped => self.handles_gone = true,
+            Woke::Read(Ok(n)) => self.last_read = *n,
+            _ => {}
+        }
+        woke
+    }
+}
+
+/// Makes room in the read buffer for about twice the last read (between
+/// [`READ_MIN`] and [`READ_MAX`]): big enough for bursts, small enough that a
+/// runtime which must zero the window before reading does little work.
+fn reserve(buf: &mut BytesMut, last_read: usize) -> usize {
+    let window = last_read.saturating_mul(2).clamp(READ_MIN, READ_MAX);
+    if buf.capacity() - buf.len() < window {
+        buf.reserve(window);
+    }
+    window
+}
+
+fn stalled(bound: Duration) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::TimedOut,
+        format!("the transport made no progress for {bound:?}"),
+    )
+}

@@ -1,0 +1,74 @@
+//! What an async runtime gives the [driver](crate::driver): spawning, one
+//! resettable timer, and opening transports. mq-tokio and mq-smol implement
+//! [`Runtime`] in a few lines each; everything else is written once here.
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::BytesMut;
+use mq_proto::url::BrokerUrl;
+
+use crate::{ConnectOptions, Error};
+
+/// A boxed, sendable future.
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+/// An open connection to the broker, as the driver reads and writes it.
+pub type BoxTransport = Box<dyn Transport>;
+
+/// Runs tasks: the driver, and the handlers of [`Client::subscribe_callback`](crate::Client::subscribe_callback).
+pub trait Spawn: Send + Sync + 'static {
+    /// Runs `task` to completion in the background.
+    fn spawn(&self, task: BoxFuture<()>);
+}
+
+/// An async runtime, and the way it reaches a broker.
+pub trait Runtime: Spawn {
+    /// The runtime's timer.
+    type Timer: Timer;
+
+    /// A timer that has not been set (it never fires until [`Timer::reset`]).
+    fn timer(&self) -> Self::Timer;
+
+    /// Opens a transport to `broker`: TCP, TLS, WebSocket as its URL says,
+    /// or a connection of the user's own.
+    fn dial(&self, broker: &Arc<Broker>) -> BoxFuture<Result<BoxTransport, Error>>;
+}
+
+/// Where to connect: the URL and the options (TLS settings among them).
+#[derive(Debug)]
+pub struct Broker {
+    /// The broker's URL.
+    pub url: BrokerUrl,
+    /// The client's options.
+    pub options: ConnectOptions,
+}
+
+/// One resettable timer.
+pub trait Timer: Send + Unpin + 'static {
+    /// Fires at `deadline` (at once if it has passed), replacing any earlier deadline.
+    fn reset(&mut self, deadline: std::time::Instant);
+    /// Ready once the deadline has come.
+    fn poll_fired(&mut self, cx: &mut Context<'_>) -> Poll<()>;
+}
+
+/// A byte stream to the broker, in the shape the driver uses.
+pub trait Transport: Send + Unpin + 'static {
+    /// Reads at most `max` bytes, appending them to `buf` (which has room
+    /// for them), and returns the count; 0 is end of stream.
+    fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut BytesMut,
+        max: usize,
+    ) -> Poll<io::Result<usize>>;
+    /// Writes some of `data`, returning the count.
+    fn poll_write(&mut self, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>>;
+    /// Pushes out anything buffered.
+    fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+    /// Flushes and shuts the stream down (TLS close_notify, WebSocket close, TCP FIN).
+    fn poll_close(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
+}
