@@ -318,6 +318,7 @@ impl PublishBuilder<'_> {
         })?;
         match self.client.settled(waiter) {
             Err(waiter) => Ok(PublishToken(waiter)),
+            Ok(Err(e)) => Err(e),
             Ok(result) => {
                 let (done, waiter) = crate::channel::reply();
                 done.send(result);

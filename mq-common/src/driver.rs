@@ -6,7 +6,7 @@ use std::future::{poll_fn, Future};
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::Poll;
+use std::task::{ready, Poll};
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -129,32 +129,30 @@ impl<T: Timer> Io<T> {
         let timer = &mut self.timer;
         timer.reset(std::time::Instant::now() + stall);
         let mut written = 0;
-        poll_fn(|cx| loop {
-            let progress = if written < data.len() {
-                match transport.poll_write(cx, &data[written..]) {
-                    Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
-                    Poll::Ready(Ok(n)) => {
-                        written += n;
-                        true
-                    }
-                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                    Poll::Pending => false,
-                }
-            } else {
-                return match transport.poll_flush(cx) {
-                    Poll::Pending => match timer.poll_fired(cx) {
-                        Poll::Ready(()) => Poll::Ready(Err(stalled(stall))),
-                        Poll::Pending => Poll::Pending,
-                    },
-                    ready => ready,
-                };
-            };
-            if progress {
-                timer.reset(std::time::Instant::now() + stall);
-            } else if timer.poll_fired(cx).is_ready() {
+        poll_fn(|cx| {
+            // A deadline that passed with no progress ends the write, even if
+            // the socket would take a few more bytes now (futures-io retries
+            // the write on every poll, tokio only when the socket says so).
+            if timer.poll_fired(cx).is_ready() {
                 return Poll::Ready(Err(stalled(stall)));
-            } else {
-                return Poll::Pending;
+            }
+            loop {
+                if written == data.len() {
+                    ready!(transport.poll_flush(cx))?;
+                    return Poll::Ready(Ok(()));
+                }
+                match ready!(transport.poll_write(cx, &data[written..])) {
+                    Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                    Ok(n) => {
+                        written += n;
+                        timer.reset(std::time::Instant::now() + stall);
+                        // Registers the reset timer with this task.
+                        if timer.poll_fired(cx).is_ready() {
+                            return Poll::Ready(Err(stalled(stall)));
+                        }
+                    }
+                    Err(e) => return Poll::Ready(Err(e)),
+                }
             }
         })
         .await

@@ -72,3 +72,45 @@ pub trait Transport: Send + Unpin + 'static {
     /// Flushes and shuts the stream down (TLS close_notify, WebSocket close, TCP FIN).
     fn poll_close(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
 }
+
+#[cfg(feature = "futures-io")]
+/// A futures-io stream (smol, async-std) as the driver's [`Transport`] (feature `futures-io`).
+pub struct FuturesIo<S>(pub S);
+
+#[cfg(feature = "futures-io")]
+impl<S> Transport for FuturesIo<S>
+where
+    S: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin + Send + 'static,
+{
+    /// futures-io reads into initialized memory: the window is zeroed first
+    /// (the driver keeps it about twice the last read), then read into in
+    /// place in the engine's buffer, with no copy.
+    fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut BytesMut,
+        max: usize,
+    ) -> Poll<io::Result<usize>> {
+        let len = buf.len();
+        buf.resize(len + max, 0);
+        let read = Pin::new(&mut self.0).poll_read(cx, &mut buf[len..]);
+        let n = match &read {
+            Poll::Ready(Ok(n)) => *n,
+            _ => 0,
+        };
+        buf.truncate(len + n);
+        read
+    }
+
+    fn poll_write(&mut self, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, data)
+    }
+
+    fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_close(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_close(cx)
+    }
+}

@@ -29,46 +29,78 @@
 //! # }
 //! ```
 //!
-//! The same code runs under `async_std::task::block_on`, inside
-//! `async_std::main`, or under `futures_lite::future::block_on`.
+//! The same code runs under `async_std::task::block_on` or inside
+//! `async_std::main` (choose [`Executor::AsyncStd`] there, feature
+//! `async-std`, so the client runs on async-std's executor).
+//!
+//! ## Where the client runs
+//!
+//! The client's work (one driver task per client, and the handlers of
+//! [`Client::subscribe_callback`]) runs on an [`Executor`] of your choice:
+//! [`connect`] and [`connect_with`] use [`Executor::default`], smol's global
+//! executor (`smol::spawn`, feature `smol`, on by default); call
+//! [`Executor::connect`] to choose `Executor::AsyncStd`
+//! (`async_std::task::spawn`, feature `async-std`) or `Executor::Thread` (a
+//! thread of its own per task, running it with `async_io::block_on`). smol
+//! and async-std sit on the same `async-io` reactor, so sockets and timers
+//! work under either. The client's futures wait on channels only, so any
+//! executor may poll them.
 //!
 //! ## Transports and features
 //!
 //! | URL | transport | cargo feature |
 //! | --- | --- | --- |
 //! | `mqtt://`, `tcp://` | TCP ([`async_io::Async`]) | always |
-//! | `mqtts://`, `ssl://`, `tls://` | TLS over TCP (futures-rustls, `tls::TlsOptions`) | `tls` |
+//! | `mqtts://`, `ssl://`, `tls://` | TLS over TCP (futures-rustls, `tls::TlsOptions`) | `tls` (default) |
 //! | `ws://host:port/path` | WebSocket (async-tungstenite), subprotocol `mqtt` | `websocket` |
 //! | `wss://host:port/path` | WebSocket over TLS (`options.tls`) | `websocket` and `tls` |
 //! | anything | your own stream ([`connect_with`]) | always |
 //!
-//! No feature is on by default; a URL whose feature is off fails with
-//! [`Error::FeatureDisabled`]. A WebSocket path defaults to `/mqtt`.
+//! A URL whose feature is off fails with [`Error::FeatureDisabled`]. A
+//! WebSocket path defaults to `/mqtt`. `scram` turns on SCRAM-SHA-256
+//! enhanced authentication (`mq_proto::client::scram`).
+//!
+//! ## Same API on every runtime
+//!
+//! [`Client`], [`Subscription`], the publish builder and [`Events`] are
+//! mq-common's, shared with mq-tokio: a program moves between the two by
+//! changing its `use` lines and its runtime.
+//!
+//! ```
+//! use mq_smol::{connect, ClientEvent, ConnectOptions, Error, QoS};
+//!
+//! async fn run(url: &str) -> Result<(), Error> {
+//!     let client = connect(url, ConnectOptions::new("same-program")).await?;
+//!     let mut events = client.events();
+//!     let mut sub = client.subscribe("same/#", QoS::AtLeastOnce).await?;
+//!     client.publish("same/topic", "hi").qos(QoS::AtLeastOnce).await?;
+//!     let msg = sub.recv().await.ok_or(Error::Closed)?;
+//!     assert_eq!(&msg.payload[..], b"hi");
+//!     client.disconnect().await?;
+//!     // The listener was made after connect: it sees no Connected, and its
+//!     // stream ends once the client has stopped.
+//!     while let Some(event) = events.recv().await {
+//!         assert!(!matches!(event, ClientEvent::Connected { .. }));
+//!     }
+//!     Ok(())
+//! }
+//! # fn main() {
+//! #     // No broker here: the program fails to connect, and says so.
+//! #     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+//! #     let url = format!("mqtt://{}", listener.local_addr().unwrap());
+//! #     drop(listener);
+//! #     assert!(smol::block_on(run(&url)).is_err());
+//! # }
+//! ```
 //!
 //! ## How it is built
 //!
-//! `driver.rs` is the only loop: one future that writes what the core has to
-//! send, lets the engine hand out replies, messages and events, then races a
-//! read from the transport (only while no subscriber is full), a command from
-//! the handles (only while the outgoing queue has room), the core's next
-//! deadline (an [`async_io::Timer`]) and room in a full subscriber. It dials
-//! TCP with [`async_io::Async`] (TLS over it with futures-rustls, feature
-//! `tls`; WebSocket over either in `ws.rs`, feature `websocket`), or a
-//! [`Connector`] of yours.
-//!
-//! **Where the driver runs.** Neither smol nor async-std offers a spawn the
-//! other understands, and a library-chosen executor would be a third runtime
-//! in your program. So [`connect`] starts one OS thread per client, named
-//! `mq-smol-driver`, that runs the driver with [`async_io::block_on`].
-//! smol and async-std (1.x) both sit on `async-io`'s reactor, so the driver's
-//! socket and timers share the reactor your runtime already runs, and the
-//! client works the same under either runtime, under another executor, or
-//! with none. The client's futures wait on channels only, so they may be
-//! polled by any executor. The cost: one thread (a small stack, idle while
-//! the connection is) per client, and a cross-thread wake-up per command and
-//! per delivered message; host names are resolved with the blocking resolver
-//! on that thread. [`Client::subscribe_callback`] runs its handler on a
-//! thread of its own too.
+//! mq-common holds the client: the sans-IO [`mq_common::Engine`] decides
+//! everything, its async driver performs the engine's outputs, and the
+//! handles talk to it through runtime-neutral channels. This crate is the
+//! executor: `runtime.rs` gives the driver a spawner, an
+//! [`async_io::Timer`] and a way to dial; `transport.rs` and `ws.rs` open
+//! the byte stream (reads go straight into the engine's buffer).
 //!
 //! **Cancel safety.** Every future of the client can be dropped (for example
 //! in a `select` or a timeout): a request that was still waiting for room in
@@ -76,9 +108,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
-mod channels;
-mod client;
-mod driver;
+mod runtime;
 #[cfg(feature = "tls")]
 pub mod tls {
     //! TLS settings (feature `tls`): mq-common's [`TlsOptions`], shared by
@@ -91,78 +121,38 @@ mod transport;
 #[cfg(feature = "websocket")]
 mod ws;
 
-use std::sync::{Arc, Mutex};
-
-pub use client::{subscribe_packet, Client, Events, PublishBuilder, PublishToken, Subscription};
-pub use mq_common::{ClientEvent, ConnectOptions, Error, Message, QueuePolicy};
+pub use mq_common::channel::Events;
+pub use mq_common::{
+    subscribe_packet, AuthenticatorFactory, Client, ClientEvent, ConnectOptions, Error, Message,
+    PublishBuilder, PublishFuture, PublishToken, QueuePolicy, Subscription,
+};
 pub use mq_proto::client::{DisconnectReason, ServerCapabilities, Stats};
 pub use mq_proto::{
     Disconnect, MqttString, Properties, ProtocolVersion, QoS, ReasonCode, RetainHandling,
     Subscribe, SubscriptionOptions, Will,
 };
+pub use runtime::Executor;
 pub use transport::{BoxStream, ConnectFuture, Connector, Stream};
 
 /// Connects to the broker at `url` and returns once the first CONNACK
 /// accepted the connection; the first failure is returned, later ones are
-/// retried (`options.auto_reconnect`).
+/// retried (`options.auto_reconnect`). The client runs on
+/// [`Executor::default`]. Dropping the future before it resolves stops the
+/// client.
 ///
 /// `url` is `mqtt://` or `tcp://`; `mqtts://`, `ssl://`, `tls://` with the
 /// `tls` feature (settings in `options.tls`); `ws://` with `websocket`, and
 /// `wss://` with both (see the transports table in the crate docs). For any
 /// other transport, use [`connect_with`].
-/// Dropping the future before it resolves stops the client.
 pub async fn connect(url: &str, options: ConnectOptions) -> Result<Client, Error> {
-    start(url, options, None).await
+    Executor::default().connect(url, options).await
 }
 
 /// Connects over a transport of your own, opened by `connector` for the first
-/// connection and every reconnect (see [`Connector`]).
+/// connection and every reconnect (see [`Connector`]); runs on [`Executor::default`].
 pub async fn connect_with(
     connector: impl Connector,
     options: ConnectOptions,
 ) -> Result<Client, Error> {
-    start(
-        "mqtt://custom-transport",
-        options,
-        Some(Arc::new(connector)),
-    )
-    .await
-}
-
-async fn start(
-    url: &str,
-    options: ConnectOptions,
-    connector: Option<Arc<dyn Connector>>,
-) -> Result<Client, Error> {
-    let url = mq_proto::url::BrokerUrl::parse(url)?;
-    let (commands_tx, commands) = async_channel::bounded(options.command_capacity.max(1));
-    let events = channels::Events::new();
-    let shared = Arc::new(Mutex::new(mq_common::Snapshot::new(&options.mqtt)));
-    let (first_reply, first_waiter) = channels::once();
-    let mut engine = mq_common::legacy::Engine::new(
-        &options,
-        channels::Smol {
-            events: events.clone(),
-        },
-        first_reply,
-    );
-    engine.share_snapshot(shared.clone());
-    let subscription_capacity = options.subscription_capacity.max(1);
-    driver::spawn(driver::Driver {
-        engine,
-        url,
-        options,
-        connector,
-        commands,
-        origin: std::time::Instant::now(),
-        jitter: mq_common::Jitter::default(),
-    })?;
-    let client = Client {
-        commands: commands_tx,
-        shared,
-        events,
-        subscription_capacity,
-    };
-    channels::wait(&first_waiter).await?;
-    Ok(client)
+    Executor::default().connect_with(connector, options).await
 }

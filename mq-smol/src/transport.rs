@@ -3,13 +3,13 @@
 
 use std::future::Future;
 use std::io;
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::pin::Pin;
-use std::time::Duration;
 
-use async_io::{Async, Timer};
+use async_io::Async;
 use futures_lite::io::{AsyncRead, AsyncWrite};
-use mq_common::Error;
+use mq_common::runtime::{BoxTransport, FuturesIo};
+use mq_common::{ConnectOptions, Error};
 use mq_proto::url::{BrokerUrl, Scheme};
 
 /// A bidirectional byte stream to a broker (`futures-io` traits, as smol and
@@ -26,9 +26,10 @@ pub type ConnectFuture<'a> = Pin<Box<dyn Future<Output = io::Result<BoxStream>> 
 /// Opens a transport of the user's own (Unix socket, TLS, proxy, in-memory
 /// pipe); called for the first connection and for every reconnect.
 ///
-/// The future runs on the client's driver thread under `async_io::block_on`,
-/// so it may use anything built on `async-io` (smol's and async-std's
-/// sockets, `async-net`, `futures-rustls` over them) but not tokio types.
+/// The future runs in the client's driver task, on the client's
+/// [`Executor`](crate::Executor), within the connect timeout: it may use
+/// anything built on `async-io` (smol's and async-std's sockets,
+/// `async-net`, `futures-rustls` over them) but not tokio types.
 ///
 /// Any `Fn() -> impl Future<Output = io::Result<S>>` is a connector:
 ///
@@ -58,46 +59,40 @@ where
     }
 }
 
-/// TLS settings (the `tls` feature's [`mq_common::tls::TlsOptions`], or nothing).
-#[cfg(feature = "tls")]
-pub(crate) type Tls = mq_common::tls::TlsOptions;
-/// TLS settings (the `tls` feature's [`mq_common::tls::TlsOptions`], or nothing).
-#[cfg(not(feature = "tls"))]
-pub(crate) type Tls = ();
-
-/// Opens the user's connector, or the transport `url` names, within `timeout`.
+/// Opens the user's connector, or the transport `url` names.
+#[cfg_attr(not(feature = "tls"), allow(unused_variables))]
 pub(crate) async fn dial(
     url: &BrokerUrl,
+    options: &ConnectOptions,
     connector: Option<&dyn Connector>,
-    tls: &Tls,
-    timeout: Duration,
-) -> Result<BoxStream, Error> {
-    let open = async {
-        if let Some(connector) = connector {
-            return Ok(connector.connect().await?);
-        }
-        match url.scheme {
-            Scheme::Tcp => Ok(Box::new(tcp(url).await?) as BoxStream),
-            Scheme::Tls => Ok(Box::new(tls_over_tcp(url, tls).await?) as BoxStream),
-            #[cfg(feature = "websocket")]
-            Scheme::Ws => crate::ws::connect(tcp(url).await?, url).await,
-            #[cfg(feature = "websocket")]
-            Scheme::Wss => crate::ws::connect(tls_over_tcp(url, tls).await?, url).await,
-            #[cfg(not(feature = "websocket"))]
-            Scheme::Ws | Scheme::Wss => Err(Error::FeatureDisabled("WebSocket", "websocket")),
-        }
-    };
-    futures_lite::future::or(open, async {
-        Timer::after(timeout).await;
-        Err(Error::Timeout)
-    })
-    .await
+) -> Result<BoxTransport, Error> {
+    if let Some(connector) = connector {
+        return Ok(Box::new(FuturesIo(connector.connect().await?)));
+    }
+    match url.scheme {
+        Scheme::Tcp => Ok(Box::new(FuturesIo(tcp(url).await?))),
+        #[cfg(feature = "tls")]
+        Scheme::Tls => Ok(Box::new(FuturesIo(tls_over_tcp(url, &options.tls).await?))),
+        #[cfg(feature = "websocket")]
+        Scheme::Ws => crate::ws::connect(tcp(url).await?, url).await,
+        #[cfg(all(feature = "websocket", feature = "tls"))]
+        Scheme::Wss => crate::ws::connect(tls_over_tcp(url, &options.tls).await?, url).await,
+        #[cfg(all(feature = "websocket", not(feature = "tls")))]
+        Scheme::Wss => Err(Error::FeatureDisabled("TLS", "tls")),
+        #[allow(unreachable_patterns)]
+        Scheme::Tls => Err(Error::FeatureDisabled("TLS", "tls")),
+        #[allow(unreachable_patterns)]
+        _ => Err(Error::FeatureDisabled("WebSocket", "websocket")),
+    }
 }
 
 /// A TLS connection (futures-rustls) to `url`'s host; the configuration is
 /// checked before dialing.
 #[cfg(feature = "tls")]
-async fn tls_over_tcp(url: &BrokerUrl, tls: &Tls) -> Result<impl Stream, Error> {
+async fn tls_over_tcp(
+    url: &BrokerUrl,
+    tls: &mq_common::tls::TlsOptions,
+) -> Result<impl Stream, Error> {
     let config = tls.client_config()?;
     let name = tls.verified_name(&url.host)?;
     let server = name.to_str().into_owned();
@@ -108,20 +103,13 @@ async fn tls_over_tcp(url: &BrokerUrl, tls: &Tls) -> Result<impl Stream, Error> 
     Ok(stream)
 }
 
-/// Without the `tls` feature, TLS URLs fail before dialing.
-#[cfg(not(feature = "tls"))]
-async fn tls_over_tcp(_: &BrokerUrl, _: &Tls) -> Result<Async<TcpStream>, Error> {
-    Err(Error::FeatureDisabled("TLS", "tls"))
-}
-
 /// A TCP connection to the first address of `url`'s host that answers.
 async fn tcp(url: &BrokerUrl) -> Result<Async<TcpStream>, Error> {
-    // Name resolution blocks, which only holds up this client's own driver thread.
     let mut last = io::Error::new(
         io::ErrorKind::NotFound,
         "the host name resolved to no address",
     );
-    for addr in (url.host.as_str(), url.port).to_socket_addrs()? {
+    for addr in resolve(&url.host, url.port).await? {
         match Async::<TcpStream>::connect(addr).await {
             Ok(stream) => {
                 stream.get_ref().set_nodelay(true)?;
@@ -131,4 +119,14 @@ async fn tcp(url: &BrokerUrl) -> Result<Async<TcpStream>, Error> {
         }
     }
     Err(last.into())
+}
+
+/// The addresses of `host`: an IP address as it is, a name resolved on a
+/// blocking-pool thread (the system resolver blocks; the executor must not).
+async fn resolve(host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    let host = host.to_owned();
+    blocking::unblock(move || Ok((host.as_str(), port).to_socket_addrs()?.collect())).await
 }

@@ -21,7 +21,7 @@ use mq_e2e::scenarios::{
 use mq_e2e::{Broker, BrokerConfig};
 use mq_proto::client::{Backoff, DisconnectReason};
 use mq_proto::{ProtocolVersion, Publish, QoS, ReasonCode, Subscribe};
-use mq_smol::{ClientEvent, ConnectOptions, Error};
+use mq_smol::{ClientEvent, ConnectOptions, Error, Executor};
 use smol::Timer;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -68,11 +68,13 @@ async fn expect_event(
 
 /// Subscribe at QoS 2, publish at QoS 0, 1 and 2 (awaited and with
 /// `try_send`), receive each once at its own QoS, then disconnect.
-async fn pubsub_each_qos(url: String, version: ProtocolVersion, tag: &str) {
-    let sub = mq_smol::connect(&url, options(version, &format!("{tag}-sub")))
+async fn pubsub_each_qos(executor: Executor, url: String, version: ProtocolVersion, tag: &str) {
+    let sub = executor
+        .connect(&url, options(version, &format!("{tag}-sub")))
         .await
         .expect("connect subscriber");
-    let publ = mq_smol::connect(&url, options(version, &format!("{tag}-pub")))
+    let publ = executor
+        .connect(&url, options(version, &format!("{tag}-pub")))
         .await
         .expect("connect publisher");
     assert!(sub.is_connected());
@@ -124,6 +126,7 @@ async fn pubsub_each_qos(url: String, version: ProtocolVersion, tag: &str) {
 fn smol_pubsub_v311() {
     let broker = Broker::start(BrokerConfig::new());
     smol::block_on(pubsub_each_qos(
+        Executor::Smol,
         broker.url(),
         ProtocolVersion::V311,
         "smol311",
@@ -133,13 +136,19 @@ fn smol_pubsub_v311() {
 #[test]
 fn smol_pubsub_v5() {
     let broker = Broker::start(BrokerConfig::new());
-    smol::block_on(pubsub_each_qos(broker.url(), ProtocolVersion::V5, "smol5"));
+    smol::block_on(pubsub_each_qos(
+        Executor::Smol,
+        broker.url(),
+        ProtocolVersion::V5,
+        "smol5",
+    ));
 }
 
 #[test]
 fn async_std_pubsub_v311() {
     let broker = Broker::start(BrokerConfig::new());
     async_std::task::block_on(pubsub_each_qos(
+        Executor::AsyncStd,
         broker.url(),
         ProtocolVersion::V311,
         "astd311",
@@ -149,7 +158,12 @@ fn async_std_pubsub_v311() {
 #[test]
 fn async_std_pubsub_v5() {
     let broker = Broker::start(BrokerConfig::new());
-    async_std::task::block_on(pubsub_each_qos(broker.url(), ProtocolVersion::V5, "astd5"));
+    async_std::task::block_on(pubsub_each_qos(
+        Executor::AsyncStd,
+        broker.url(),
+        ProtocolVersion::V5,
+        "astd5",
+    ));
 }
 
 /// Tasks spawned on async-std's executor share one client.
@@ -157,7 +171,8 @@ fn async_std_pubsub_v5() {
 fn async_std_tasks_share_a_client() {
     let broker = Broker::start(BrokerConfig::new());
     async_std::task::block_on(async {
-        let client = mq_smol::connect(&broker.url(), options(ProtocolVersion::V5, "astd-tasks"))
+        let client = Executor::AsyncStd
+            .connect(&broker.url(), options(ProtocolVersion::V5, "astd-tasks"))
             .await
             .expect("connect");
         let mut messages = client
@@ -334,7 +349,7 @@ fn slow_subscriber_gets_everything_in_order() {
 
 /// `connect_with` opens the user's own stream (smol's TCP here) for the
 /// first connection and for every reconnect; a callback subscription runs
-/// its handler on its own thread; unrouted messages have their own stream.
+/// its handler on a task of its own; unrouted messages have their own stream.
 #[test]
 fn connector_callback_and_unrouted() {
     let mut broker = Broker::start(BrokerConfig::new());
@@ -494,11 +509,14 @@ fn mqtts_round_trip_and_unknown_ca() {
 /// The executor a scenario client blocks on: the same client must behave
 /// the same under smol and under async-std.
 trait Runtime: Send + Sync + 'static {
+    /// Where the client's driver runs.
+    const EXECUTOR: Executor;
     fn block_on<F: Future>(fut: F) -> F::Output;
 }
 
 struct Smol;
 impl Runtime for Smol {
+    const EXECUTOR: Executor = Executor::Smol;
     fn block_on<F: Future>(fut: F) -> F::Output {
         smol::block_on(fut)
     }
@@ -506,6 +524,7 @@ impl Runtime for Smol {
 
 struct AsyncStd;
 impl Runtime for AsyncStd {
+    const EXECUTOR: Executor = Executor::AsyncStd;
     fn block_on<F: Future>(fut: F) -> F::Output {
         async_std::task::block_on(fut)
     }
@@ -564,7 +583,7 @@ impl<R: Runtime> TestClient for SmolClient<R> {
         let mut opts = ConnectOptions::new(options.mqtt.client_id.clone());
         opts.mqtt = options.mqtt;
         opts.auto_reconnect = options.auto_reconnect;
-        R::block_on(mq_smol::connect(url, opts))
+        R::block_on(R::EXECUTOR.connect(url, opts))
             .map(|c| SmolClient(c, PhantomData))
             .map_err(map_error)
     }

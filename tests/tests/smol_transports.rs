@@ -96,7 +96,9 @@ fn ws_round_trip_under_smol() {
 fn ws_round_trip_under_async_std() {
     let broker = Broker::start(BrokerConfig::new().websockets(true));
     async_std::task::block_on(async {
-        let client = connected(&ws_url(&broker), options("astd-ws", TlsOptions::new())).await;
+        let (url, opts) = (ws_url(&broker), options("astd-ws", TlsOptions::new()));
+        let connect = mq_smol::Executor::AsyncStd.connect(&url, opts);
+        let client = bounded("connect", connect).await.expect("connect");
         round_trip(client, "mq/e2e/astd-ws").await;
     });
 }

@@ -1,0 +1,128 @@
+//! smol and async-std as the runtime of mq-common's driver: the
+//! [`Executor`] the user chose spawns, an [`async_io::Timer`] is the timer
+//! (smol and async-std share async-io's reactor), and `transport::dial`
+//! opens the stream.
+
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use async_io::Timer;
+use futures_core::Stream as _;
+use mq_common::runtime::{self, BoxFuture, BoxTransport, Broker, Spawn};
+
+use crate::transport::{dial, Connector};
+use crate::{Client, ConnectOptions, Error};
+
+/// Where a client's driver task (and the handlers of
+/// [`Client::subscribe_callback`]) run. [`connect`](crate::connect) and
+/// [`connect_with`](crate::connect_with) use [`Executor::default`].
+///
+/// ```no_run
+/// # async fn run() -> Result<(), mq_smol::Error> {
+/// use mq_smol::{ConnectOptions, Executor};
+/// // A thread of its own, whatever executor polls the handles.
+/// let client = Executor::Thread
+///     .connect("mqtt://127.0.0.1:1883", ConnectOptions::new("own-thread"))
+///     .await?;
+/// # drop(client); Ok(()) }
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Executor {
+    /// `smol::spawn`: smol's global executor (feature `smol`, on by default).
+    #[cfg(feature = "smol")]
+    Smol,
+    /// `async_std::task::spawn` (feature `async-std`).
+    #[cfg(feature = "async-std")]
+    AsyncStd,
+    /// A thread of its own per task, running it with `async_io::block_on`:
+    /// for programs without an executor to lend, or that want the client's
+    /// work off their executor's threads.
+    Thread,
+}
+
+impl Default for Executor {
+    /// `Smol` with the `smol` feature, else `AsyncStd` with `async-std`, else `Thread`.
+    fn default() -> Self {
+        #[cfg(feature = "smol")]
+        return Executor::Smol;
+        #[cfg(all(not(feature = "smol"), feature = "async-std"))]
+        return Executor::AsyncStd;
+        #[cfg(not(any(feature = "smol", feature = "async-std")))]
+        return Executor::Thread;
+    }
+}
+
+impl Executor {
+    /// [`connect`](crate::connect), with the client running on this executor.
+    pub async fn connect(self, url: &str, options: ConnectOptions) -> Result<Client, Error> {
+        let runtime = Smol {
+            executor: self,
+            connector: None,
+        };
+        mq_common::driver::connect(runtime, url, options).await
+    }
+
+    /// [`connect_with`](crate::connect_with), with the client running on this executor.
+    pub async fn connect_with(
+        self,
+        connector: impl Connector,
+        options: ConnectOptions,
+    ) -> Result<Client, Error> {
+        let runtime = Smol {
+            executor: self,
+            connector: Some(Arc::new(connector)),
+        };
+        mq_common::driver::connect(runtime, "mqtt://custom-transport", options).await
+    }
+}
+
+/// The executor a client runs on, and its way to the broker.
+struct Smol {
+    executor: Executor,
+    connector: Option<Arc<dyn Connector>>,
+}
+
+impl Spawn for Smol {
+    fn spawn(&self, task: BoxFuture<()>) {
+        match self.executor {
+            #[cfg(feature = "smol")]
+            Executor::Smol => smol::spawn(task).detach(),
+            #[cfg(feature = "async-std")]
+            Executor::AsyncStd => drop(async_std::task::spawn(task)),
+            Executor::Thread => {
+                let thread = std::thread::Builder::new().name("mq-smol".into());
+                if let Err(error) = thread.spawn(move || async_io::block_on(task)) {
+                    // The task is dropped: the client sees its handles' channels close.
+                    tracing::error!(%error, "could not start a thread");
+                }
+            }
+        }
+    }
+}
+
+impl runtime::Runtime for Smol {
+    type Timer = SmolTimer;
+
+    fn timer(&self) -> SmolTimer {
+        SmolTimer(Timer::never())
+    }
+
+    fn dial(&self, broker: &Arc<Broker>) -> BoxFuture<Result<BoxTransport, Error>> {
+        let (broker, connector) = (broker.clone(), self.connector.clone());
+        Box::pin(async move { dial(&broker.url, &broker.options, connector.as_deref()).await })
+    }
+}
+
+/// One [`async_io::Timer`], reset for every deadline.
+struct SmolTimer(Timer);
+
+impl runtime::Timer for SmolTimer {
+    fn reset(&mut self, deadline: std::time::Instant) {
+        self.0.set_at(deadline);
+    }
+
+    fn poll_fired(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        std::pin::Pin::new(&mut self.0).poll_next(cx).map(drop)
+    }
+}
