@@ -40,16 +40,18 @@
 // neither hot nor numerous.
 #![allow(clippy::result_large_err, clippy::large_enum_variant)]
 
+mod drift;
 mod proxy;
 mod stalled;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::{Ipv4Addr, TcpListener};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+pub use drift::{handles_dropped_while_subscribed, hanging_connector};
 pub use mq_proto::client::{
     Backoff, CommandError, DisconnectReason, Options, RequestError, ServerCapabilities, Stats,
     TopicAliasPolicy,
@@ -189,6 +191,14 @@ pub trait TestClient: Sized + Send + Sync + 'static {
 
     /// Connects and returns once the first CONNACK accepted the connection.
     fn connect(url: &str, options: ClientOptions) -> Result<Self, ClientError>;
+    /// Connects through a connector of the test's own: its first `working`
+    /// calls open TCP to `addr`, every later call never completes (a
+    /// blocking connector sleeps a minute, then fails).
+    fn connect_hanging(
+        addr: SocketAddr,
+        working: usize,
+        options: ClientOptions,
+    ) -> Result<Self, ClientError>;
     /// Publishes `publish` (topic, payload, QoS, retain, properties) and waits
     /// for the acknowledgment: QoS 0 when written, QoS 1 PUBACK, QoS 2 PUBCOMP.
     fn publish(&self, publish: Publish) -> Result<ReasonCode, ClientError>;
@@ -273,6 +283,10 @@ macro_rules! scenario_tests {
             typed_errors_v5 => typed_errors(),
             stalled_broker_v311 => stalled_broker(V311),
             stalled_broker_v5 => stalled_broker(V5),
+            handles_dropped_while_subscribed_v311 => handles_dropped_while_subscribed(V311),
+            handles_dropped_while_subscribed_v5 => handles_dropped_while_subscribed(V5),
+            hanging_connector_v311 => hanging_connector(V311),
+            hanging_connector_v5 => hanging_connector(V5),
         );
     };
     (@each $client:ty; $($name:ident => $scenario:ident($($arg:ident)?)),* $(,)?) => {

@@ -3,6 +3,8 @@
 //! own Mosquitto broker. The blocking client is the facade itself, so this
 //! file only maps types.
 
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
@@ -65,6 +67,27 @@ impl TestClient for BlockingClient {
         opts.mqtt = options.mqtt;
         opts.auto_reconnect = options.auto_reconnect;
         mq_blocking::connect(url, opts)
+            .map(BlockingClient)
+            .map_err(map_error)
+    }
+
+    fn connect_hanging(
+        addr: SocketAddr,
+        working: usize,
+        options: ClientOptions,
+    ) -> Result<Self, ClientError> {
+        let mut opts = ConnectOptions::new(options.mqtt.client_id.clone());
+        opts.mqtt = options.mqtt;
+        opts.auto_reconnect = options.auto_reconnect;
+        let calls = AtomicUsize::new(0);
+        let connector = move || {
+            if calls.fetch_add(1, Ordering::SeqCst) >= working {
+                std::thread::sleep(Duration::from_secs(60));
+                return Err(std::io::ErrorKind::TimedOut.into());
+            }
+            mq_blocking::Duplex::tcp(std::net::TcpStream::connect(addr)?)
+        };
+        mq_blocking::connect_with(connector, opts)
             .map(BlockingClient)
             .map_err(map_error)
     }

@@ -10,6 +10,8 @@
 
 use std::future::{Future, IntoFuture};
 use std::marker::PhantomData;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -539,6 +541,13 @@ struct SmolMessages<R>(mq_smol::Subscription, PhantomData<R>);
 /// The client's events.
 struct SmolEvents<R>(mq_smol::Events, PhantomData<R>);
 
+fn options_of(options: ClientOptions) -> ConnectOptions {
+    let mut opts = ConnectOptions::new(options.mqtt.client_id.clone());
+    opts.mqtt = options.mqtt;
+    opts.auto_reconnect = options.auto_reconnect;
+    opts
+}
+
 fn map_error(e: Error) -> ClientError {
     match e {
         Error::Url(e) => ClientError::Url(e),
@@ -580,10 +589,27 @@ impl<R: Runtime> TestClient for SmolClient<R> {
     type Events = SmolEvents<R>;
 
     fn connect(url: &str, options: ClientOptions) -> Result<Self, ClientError> {
-        let mut opts = ConnectOptions::new(options.mqtt.client_id.clone());
-        opts.mqtt = options.mqtt;
-        opts.auto_reconnect = options.auto_reconnect;
-        R::block_on(R::EXECUTOR.connect(url, opts))
+        R::block_on(R::EXECUTOR.connect(url, options_of(options)))
+            .map(|c| SmolClient(c, PhantomData))
+            .map_err(map_error)
+    }
+
+    fn connect_hanging(
+        addr: SocketAddr,
+        working: usize,
+        options: ClientOptions,
+    ) -> Result<Self, ClientError> {
+        let calls = AtomicUsize::new(0);
+        let connector = move || {
+            let hang = calls.fetch_add(1, Ordering::SeqCst) >= working;
+            async move {
+                if hang {
+                    std::future::pending::<()>().await;
+                }
+                smol::net::TcpStream::connect(addr).await
+            }
+        };
+        R::block_on(R::EXECUTOR.connect_with(connector, options_of(options)))
             .map(|c| SmolClient(c, PhantomData))
             .map_err(map_error)
     }

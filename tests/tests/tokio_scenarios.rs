@@ -8,6 +8,8 @@
 //! while the driver task runs on the runtime's workers.
 
 use std::future::IntoFuture;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -47,6 +49,13 @@ struct TokioMessages(mq_tokio::Subscription);
 
 /// The client's event channel.
 struct TokioEvents(mq_tokio::Events);
+
+fn options_of(options: ClientOptions) -> ConnectOptions {
+    let mut opts = ConnectOptions::new(options.mqtt.client_id.clone());
+    opts.mqtt = options.mqtt;
+    opts.auto_reconnect = options.auto_reconnect;
+    opts
+}
 
 fn map_error(e: Error) -> ClientError {
     match e {
@@ -94,10 +103,27 @@ impl TestClient for TokioClient {
     type Events = TokioEvents;
 
     fn connect(url: &str, options: ClientOptions) -> Result<Self, ClientError> {
-        let mut opts = ConnectOptions::new(options.mqtt.client_id.clone());
-        opts.mqtt = options.mqtt;
-        opts.auto_reconnect = options.auto_reconnect;
-        block_on(mq_tokio::connect(url, opts))
+        block_on(mq_tokio::connect(url, options_of(options)))
+            .map(TokioClient)
+            .map_err(map_error)
+    }
+
+    fn connect_hanging(
+        addr: SocketAddr,
+        working: usize,
+        options: ClientOptions,
+    ) -> Result<Self, ClientError> {
+        let calls = AtomicUsize::new(0);
+        let connector = move || {
+            let hang = calls.fetch_add(1, Ordering::SeqCst) >= working;
+            async move {
+                if hang {
+                    std::future::pending::<()>().await;
+                }
+                tokio::net::TcpStream::connect(addr).await
+            }
+        };
+        block_on(mq_tokio::connect_with(connector, options_of(options)))
             .map(TokioClient)
             .map_err(map_error)
     }
