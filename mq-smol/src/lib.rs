@@ -1,10 +1,10 @@
 //! # mq-smol
 //!
 //! An MQTT 3.1.1 and 5.0 client for [smol](https://docs.rs/smol) and
-//! [async-std](https://docs.rs/async-std) — or any executor, or none. All
-//! protocol decisions are made by the sans-IO core [`mq_proto`]; the shared
-//! [`mq_common::Engine`] does the bookkeeping; this crate adds a socket, a
-//! timer, channels and one loop, on `futures-io` / `async-io` only (no tokio).
+//! [async-std](https://docs.rs/async-std). All protocol decisions are made
+//! by the sans-IO core [`mq_proto`], the client's life by mq-common's
+//! engine; this crate runs mq-common's client on your executor, with
+//! `futures-io` / `async-io` sockets and timers (no tokio).
 //!
 //! * [`connect`] starts the driver and returns a cheap-to-clone [`Client`].
 //! * Publishes resolve when the broker acknowledges them (PUBACK / PUBCOMP).

@@ -1,9 +1,9 @@
 //! # mq-tokio
 //!
 //! An MQTT 3.1.1 and 5.0 client for tokio. All protocol decisions are made
-//! by the sans-IO core [`mq_proto`]; this crate owns the socket, one driver
-//! task, the timer for the core's next deadline, and the channels to your
-//! handles.
+//! by the sans-IO core [`mq_proto`], the client's life by mq-common's
+//! engine; this crate runs mq-common's client on tokio: one driver task per
+//! client, its timer, and the socket.
 //!
 //! * No event loop to poll: [`connect`] spawns the driver and returns a
 //!   cheap-to-clone [`Client`].
