@@ -124,11 +124,11 @@ impl<H> Router<H> {
     /// message carries, or, when it carries none of ours, every handler
     /// whose filter matches.
     pub fn route<'a>(&'a self, publish: &'a Publish) -> impl Iterator<Item = &'a H> + 'a {
-        let carried = &publish.properties.subscription_identifiers;
+        let properties = &publish.properties;
         let ours = move |route: &RouteId| {
             self.identifiers
                 .iter()
-                .any(|(r, i)| r == route && carried.contains(i))
+                .any(|(r, i)| r == route && properties.subscription_identifiers().any(|c| c == *i))
         };
         let by_identifier = self
             .routes
