@@ -461,7 +461,6 @@ impl Wire {
     }
 
     /// The first value of `id`.
-    #[inline]
     fn find(&self, id: PropertyId) -> Option<Value> {
         self.fields().find(|(i, _)| *i == id).map(|(_, v)| v)
     }
@@ -899,8 +898,26 @@ impl Properties {
         topic_alias: Option<u16>,
         s: &mut S,
     ) -> Result<(), EncodeError> {
-        match (&self.wire, &self.owned) {
-            (Some(w), _)
+        match (&self.wire, &self.owned, topic_alias) {
+            (None, None, None) => {
+                s.put_u8(0);
+                Ok(())
+            }
+            (None, Some(v), _) => v.encode(context, topic_alias, s),
+            _ => self.encode_other(context, topic_alias, s),
+        }
+    }
+
+    /// [`Self::encode`] of a decoded block, or of a Topic Alias alone.
+    #[inline(never)]
+    fn encode_other<S: Sink>(
+        &self,
+        context: PropertyContext,
+        topic_alias: Option<u16>,
+        s: &mut S,
+    ) -> Result<(), EncodeError> {
+        match &self.wire {
+            Some(w)
                 if w.context == context
                     && (topic_alias.is_none() || w.find(PropertyId::TopicAlias).is_none()) =>
             {
@@ -917,9 +934,7 @@ impl Properties {
                 }
                 Ok(())
             }
-            (Some(_), _) => self.values().encode(context, topic_alias, s),
-            (None, Some(v)) => v.encode(context, topic_alias, s),
-            (None, None) => NO_VALUES.encode(context, topic_alias, s),
+            _ => self.values().encode(context, topic_alias, s),
         }
     }
 }
@@ -930,6 +945,8 @@ impl PropertyValues {
     /// The measuring pass ([`Counter`](super::wire::Counter)) validates and
     /// measures the fields in one go and records the length; the writing pass
     /// replays that length instead of measuring again.
+    ///
+    /// An empty set measures 0 and is written as the Property Length 0.
     #[inline]
     fn encode<S: Sink>(
         &self,
@@ -937,10 +954,6 @@ impl PropertyValues {
         topic_alias: Option<u16>,
         s: &mut S,
     ) -> Result<(), EncodeError> {
-        if topic_alias.is_none() && self.is_empty() {
-            s.put_u8(0);
-            return Ok(());
-        }
         s.put_properties(self, context, topic_alias)
     }
 
