@@ -289,6 +289,7 @@ fn prefixed<const CHECK: bool>(
 
 /// Reads one property: its identifier, checked against `context`, and its
 /// value, checked against the rules of its property (strings too, when `CHECK`).
+#[inline]
 fn read_property<const CHECK: bool>(
     r: &mut Reader<'_>,
     context: PropertyContext,

@@ -349,6 +349,7 @@ from_packets!(
 );
 
 /// Reads a packet identifier that must not be 0.
+#[inline]
 pub(crate) fn read_packet_id(
     r: &mut Reader<'_>,
     packet_type: PacketType,
