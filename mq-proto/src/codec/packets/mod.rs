@@ -412,4 +412,13 @@ mod tests {
         assert!(publish <= 128, "Publish is {publish} bytes");
         assert!(packet <= 128, "Packet is {packet} bytes");
     }
+
+    /// Decoded properties parse lazily behind a thread-safe cell: packets
+    /// still cross and are shared between threads.
+    #[test]
+    fn packets_are_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Packet>();
+        check::<crate::Properties>();
+    }
 }

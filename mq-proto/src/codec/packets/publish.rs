@@ -267,6 +267,42 @@ mod tests {
     use crate::codec::frame::check_frame;
     use crate::codec::frame::Frame;
 
+    /// The client's Topic Alias goes on the wire in place of any the message
+    /// holds, whether its properties were built or decoded.
+    #[test]
+    fn aliased_publish_writes_one_topic_alias() {
+        let v5 = ProtocolVersion::V5;
+        // Message Expiry 60; then the same with Topic Alias 3 as well.
+        let plain = Bytes::from_static(b"\x30\x0d\x00\x03a/b\x05\x02\x00\x00\x00\x3chi");
+        let aliased =
+            Bytes::from_static(b"\x30\x10\x00\x03a/b\x08\x02\x00\x00\x00\x3c\x23\x00\x03hi");
+        for wire in [plain, aliased] {
+            let Ok(Packet::Publish(decoded)) = Packet::decode(&wire, v5) else {
+                panic!("bad test frame {wire:?}");
+            };
+            let mut built = decoded.clone();
+            built.properties.message_expiry_interval = Some(60);
+            for publish in [&decoded, &built] {
+                let mut out = bytes::BytesMut::new();
+                let sent = AliasedPublish {
+                    publish,
+                    topic_alias: 5,
+                };
+                let n = sent.encode(v5, &mut out).unwrap();
+                assert_eq!(n, out.len());
+                let Ok(Packet::Publish(back)) = Packet::decode(&out.freeze(), v5) else {
+                    panic!("aliased PUBLISH does not decode");
+                };
+                assert_eq!(back.properties.topic_alias(), Some(5));
+                assert_eq!(back.properties.message_expiry_interval(), Some(60));
+                assert_eq!(
+                    (back.topic, back.payload),
+                    (decoded.topic.clone(), decoded.payload.clone())
+                );
+            }
+        }
+    }
+
     /// The in-place decoding and the `Body` one agree, on good and bad input.
     #[test]
     fn decode_packet_agrees_with_decode_body() {
