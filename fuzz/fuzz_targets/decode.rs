@@ -8,12 +8,14 @@
 //! - the rest: the byte stream.
 //!
 //! Nothing may panic, and every packet that decodes must encode again
-//! (with `encoded_len` equal to the bytes written) and decode to an equal packet.
+//! (with `encoded_len` equal to the bytes written) and decode to an equal
+//! packet; a decoded PUBLISH's property accessors (read from the wire bytes)
+//! must agree with its parsed property fields.
 #![no_main]
 
 use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
-use mq_proto::{Decoder, Packet, ProtocolVersion};
+use mq_proto::{Decoder, Packet, Properties, ProtocolVersion};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&head, rest)) = data.split_first() else {
@@ -43,7 +45,12 @@ fuzz_target!(|data: &[u8]| {
         buf.extend_from_slice(chunk);
         loop {
             match decoder.decode(&mut buf) {
-                Ok(Some(packet)) => check_reencodes(&packet, version),
+                Ok(Some(packet)) => {
+                    if let Packet::Publish(p) = &packet {
+                        check_accessors(&p.properties);
+                    }
+                    check_reencodes(&packet, version)
+                }
                 Ok(None) => break,
                 // The connection would be closed here; nothing more to read.
                 Err(_) => return,
@@ -65,4 +72,19 @@ fn check_reencodes(packet: &Packet, version: ProtocolVersion) {
         Ok(again) => assert_eq!(&again, packet),
         Err(e) => panic!("re-encoded packet does not decode: {e}\n{packet:?}"),
     }
+}
+
+/// The accessors (no allocation, read from the wire bytes) read what the
+/// fields (parsed into owned values) hold.
+fn check_accessors(p: &Properties) {
+    let v = p.values();
+    assert_eq!(p.payload_format_indicator(), v.payload_format_indicator);
+    assert_eq!(p.message_expiry_interval(), v.message_expiry_interval);
+    assert_eq!(p.content_type(), v.content_type);
+    assert_eq!(p.response_topic(), v.response_topic);
+    assert_eq!(p.correlation_data(), v.correlation_data);
+    assert_eq!(p.topic_alias(), v.topic_alias);
+    assert!(p.subscription_identifiers().eq(v.subscription_identifiers.iter().copied()));
+    assert!(p.user_properties().eq(v.user_properties.iter().cloned()));
+    assert_eq!(p.is_empty(), v.is_empty());
 }

@@ -378,12 +378,8 @@ impl<C: Channels> Engine<C> {
     /// A reply to one of our requests: hand it to its waiter.
     fn take_reply(&mut self, msg: Message) -> Option<Message> {
         let is_reply = self.requests.reply_topic.as_ref() == Some(&msg.topic);
-        let key = msg
-            .properties
-            .correlation_data
-            .as_ref()
-            .filter(|_| is_reply);
-        match key.and_then(|k| self.requests.waiting.remove(k)) {
+        let key = msg.properties.correlation_data().filter(|_| is_reply);
+        match key.and_then(|k| self.requests.waiting.remove(&k)) {
             Some((_, reply)) => {
                 reply.send(Ok(msg));
                 None

@@ -200,7 +200,7 @@ fn connect_gets_a_successful_connack(version: ProtocolVersion) {
     match version {
         V311 => assert_eq!(connack.properties.assigned_client_identifier, None),
         V5 => {
-            let id = connack.properties.assigned_client_identifier;
+            let id = connack.properties.assigned_client_identifier();
             assert!(id.as_ref().is_some_and(|id| !id.is_empty()), "{id:?}");
         }
     }

@@ -16,7 +16,7 @@ use crate::codec::{
 
 impl Client {
     pub(crate) fn handle_publish(&mut self, now: Instant, mut publish: Publish) {
-        if let Some(alias) = publish.properties.topic_alias {
+        if let Some(alias) = publish.properties.topic_alias() {
             if let Err(e) = self.aliases_in.resolve(alias, &mut publish.topic) {
                 let (code, violation) = match e {
                     InboundAliasError::OutOfRange => (
@@ -139,11 +139,7 @@ impl Client {
                 let active = ActiveSubscription {
                     filter: sub.filter.clone(),
                     options: sub.options,
-                    subscription_identifier: packet
-                        .properties
-                        .subscription_identifiers
-                        .first()
-                        .copied(),
+                    subscription_identifier: packet.properties.subscription_identifiers().next(),
                     user_properties: packet.properties.user_properties.clone(),
                 };
                 if self.options.report_store_updates {

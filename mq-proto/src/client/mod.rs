@@ -23,6 +23,24 @@
 //! [`Client::connect`] again; in-flight messages are resent as the
 //! specification allows.
 //!
+//! # Allocation
+//!
+//! Once warm, a message costs no allocation on either path: publishing
+//! ([`Client::publish`], [`Client::poll_transmit`], the acknowledgments,
+//! [`Event::Published`]) and receiving ([`Client::handle_bytes`],
+//! [`Event::Message`], the acknowledgments), at QoS 0, 1 and 2, on 3.1.1 and
+//! 5.0, with properties, Subscription Identifiers and User Properties
+//! (`tests/alloc.rs` counts). Received messages are slices of the read
+//! buffer and transmits slices of the write buffer, and each buffer is
+//! reused once nothing refers to it any more. A caller that holds on to
+//! received messages keeps their read buffer alive, so the next read
+//! allocates a new one; to avoid that, copy what you keep
+//! (`Bytes::copy_from_slice(&message.payload)`) and drop the message. Read
+//! properties through the accessor methods of [`Properties`](crate::Properties)
+//! (`message.properties.user_properties()`): reading a decoded message's
+//! property fields (`message.properties.user_properties`) parses them into
+//! owned values, which allocates.
+//!
 //! # A run loop
 //!
 //! ```

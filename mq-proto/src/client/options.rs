@@ -91,6 +91,15 @@ pub struct Options {
     pub backoff: Backoff,
     /// Report [`super::StoreUpdate`]s for a durable session store. Default off.
     pub report_store_updates: bool,
+    /// Whether [`Router::add_subscribe`](super::Router::add_subscribe) gives a
+    /// SUBSCRIBE without a Subscription Identifier one of its own (5.0, when
+    /// the broker supports them). Default on: a broker that sends one copy
+    /// of a message per matching subscription (Mosquitto does) then has each
+    /// copy go to its own subscription's handler. Off: SUBSCRIBE goes out as
+    /// given and messages are routed by topic filter alone, so with
+    /// overlapping filters such a broker's copies each reach every matching
+    /// handler.
+    pub assign_subscription_identifiers: bool,
 }
 
 impl Options {
@@ -120,6 +129,7 @@ impl Options {
             max_auth_exchanges: 10,
             backoff: Backoff::default(),
             report_store_updates: false,
+            assign_subscription_identifiers: true,
         }
     }
 }

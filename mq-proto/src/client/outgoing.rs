@@ -11,8 +11,8 @@ use super::event::{CommandError, Event, RequestError, RequestId};
 use super::store::{StoreUpdate, StoredPublish};
 use super::{Client, ConnectionState, PacketIds, TopicAliasPolicy};
 use crate::codec::{
-    EncodeError, MqttString, Packet, PropertyContext, PropertyId, ProtocolVersion, PubAck, PubComp,
-    PubRec, PubRel, Publish, QoS, ReasonCode, Subscribe, Unsubscribe,
+    AliasedPublish, EncodeError, MqttString, Packet, PropertyContext, PropertyId, ProtocolVersion,
+    PubAck, PubComp, PubRec, PubRel, Publish, QoS, ReasonCode, Subscribe, Unsubscribe,
 };
 use crate::topic::{parse_shared, validate_topic_filter, validate_topic_name};
 
@@ -76,7 +76,7 @@ impl Outgoing {
 
     fn enqueue(&mut self, id: RequestId, publish: Publish, now: Instant) {
         self.seq += 1;
-        if let Some(secs) = publish.properties.message_expiry_interval {
+        if let Some(secs) = publish.properties.message_expiry_interval() {
             let at = now + Duration::from_secs(u64::from(secs));
             self.next_expiry = Some(self.next_expiry.map_or(at, |t| t.min(at)));
         }
@@ -185,12 +185,12 @@ impl PendingRequest {
 
 fn result_of(
     reason_code: ReasonCode,
-    reason_string: &Option<MqttString>,
+    reason_string: Option<MqttString>,
 ) -> Result<ReasonCode, RequestError> {
     if reason_code.is_error() {
         Err(RequestError::Rejected {
             reason_code,
-            reason_string: reason_string.clone(),
+            reason_string,
         })
     } else {
         Ok(reason_code)
@@ -210,11 +210,16 @@ impl Client {
         mut publish: Publish,
     ) -> Result<RequestId, CommandError> {
         validate_topic_name(&publish.topic)?;
-        if publish.properties.topic_alias.is_some() {
+        if publish.properties.topic_alias().is_some() {
             return Err(CommandError::TopicAliasManaged);
         }
         // MQTT-3.3.4-6: only the server sends Subscription Identifiers in PUBLISH.
-        if !publish.properties.subscription_identifiers.is_empty() {
+        if publish
+            .properties
+            .subscription_identifiers()
+            .next()
+            .is_some()
+        {
             return Err(CommandError::Encode(EncodeError::PropertyNotAllowed {
                 property: PropertyId::SubscriptionIdentifier,
                 context: PropertyContext::Publish,
@@ -347,7 +352,7 @@ impl Client {
         let mut expired = Vec::new();
         self.outgoing
             .queue
-            .retain(|m| match m.publish.properties.message_expiry_interval {
+            .retain(|m| match m.publish.properties.message_expiry_interval() {
                 Some(secs) => {
                     let at = m.expiry_base + Duration::from_secs(u64::from(secs));
                     if at <= now {
@@ -389,22 +394,25 @@ impl Client {
         } else {
             None
         };
-        let full_topic = match alias {
-            Some(OutboundAlias::Known(a)) => {
-                publish.properties.topic_alias = Some(a);
-                Some(core::mem::take(&mut publish.topic))
+        let result = match alias {
+            Some(OutboundAlias::Known(topic_alias)) => {
+                // The broker knows the topic by its alias: send an empty one.
+                let topic = core::mem::take(&mut publish.topic);
+                let result = AliasedPublish {
+                    publish,
+                    topic_alias,
+                }
+                .encode(self.version, &mut self.tx);
+                publish.topic = topic;
+                result
             }
-            Some(OutboundAlias::New(a)) => {
-                publish.properties.topic_alias = Some(a);
-                None
+            Some(OutboundAlias::New(topic_alias)) => AliasedPublish {
+                publish,
+                topic_alias,
             }
-            None => None,
+            .encode(self.version, &mut self.tx),
+            None => publish.encode(self.version, &mut self.tx),
         };
-        let result = publish.encode(self.version, &mut self.tx);
-        if let Some(topic) = full_topic {
-            publish.topic = topic;
-        }
-        publish.properties.topic_alias = None;
         result?;
         self.sent(now);
         Ok(())
@@ -440,7 +448,7 @@ impl Client {
             return; // unknown, or a QoS 2 message: it stays in flight
         }
         if let Some(f) = self.take_in_flight(ack.packet_id) {
-            let result = result_of(ack.reason_code, &ack.properties.reason_string);
+            let result = result_of(ack.reason_code, ack.properties.reason_string());
             self.finish_publish(f.msg.id, QoS::AtLeastOnce, result);
             self.flush_queue(now);
         }
@@ -457,7 +465,7 @@ impl Client {
         let reply = match state {
             Some(false) if rec.reason_code.is_error() => {
                 if let Some(f) = self.take_in_flight(pid) {
-                    let result = result_of(rec.reason_code, &rec.properties.reason_string);
+                    let result = result_of(rec.reason_code, rec.properties.reason_string());
                     self.finish_publish(f.msg.id, QoS::ExactlyOnce, result);
                 }
                 self.flush_queue(now);
@@ -498,7 +506,7 @@ impl Client {
             // broker released it before, answering a PUBREL resent after its PUBCOMP was lost.
             let result = match comp.reason_code {
                 ReasonCode::PacketIdentifierNotFound => Ok(ReasonCode::Success),
-                code => result_of(code, &comp.properties.reason_string),
+                code => result_of(code, comp.properties.reason_string()),
             };
             self.finish_publish(f.msg.id, QoS::ExactlyOnce, result);
             self.flush_queue(now);
@@ -650,7 +658,11 @@ impl Client {
                 return Err(CommandError::WildcardSubscriptionsNotSupported);
             }
         }
-        if !packet.properties.subscription_identifiers.is_empty()
+        if packet
+            .properties
+            .subscription_identifiers()
+            .next()
+            .is_some()
             && self.version == ProtocolVersion::V5
             && !self.server.subscription_identifier_available
         {
@@ -714,12 +726,15 @@ impl Client {
 
 /// Brings the Message Expiry Interval up to date (3.3.2.3.3); false if it has passed.
 fn refresh_expiry(msg: &mut OutMessage, now: Instant) -> bool {
-    let Some(secs) = msg.publish.properties.message_expiry_interval else {
+    let Some(secs) = msg.publish.properties.message_expiry_interval() else {
         return true;
     };
     let elapsed = now.duration_since(msg.expiry_base).as_secs();
     if elapsed >= u64::from(secs) {
         return false;
+    }
+    if elapsed == 0 {
+        return true;
     }
     msg.publish.properties.message_expiry_interval = Some(secs - elapsed as u32);
     msg.expiry_base = msg.expiry_base + Duration::from_secs(elapsed);

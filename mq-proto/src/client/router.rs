@@ -58,12 +58,13 @@ impl<H> Router<H> {
 
     /// Registers `handler` for every filter of `packet`, one route each.
     ///
-    /// On 5.0, when the broker allows it, a packet without a Subscription
-    /// Identifier gets one of its own (counting down from 268,435,455): a
-    /// broker may send one copy of a message per matching subscription
-    /// (Mosquitto does), and the identifier tells [`Router::route`] which
-    /// copy belongs to which handler, so overlapping subscriptions each get
-    /// a message once.
+    /// On 5.0, when the broker allows it and
+    /// [`Options::assign_subscription_identifiers`](super::Options::assign_subscription_identifiers)
+    /// is on (the default), a packet without a Subscription Identifier gets
+    /// one of its own (counting down from 268,435,455): a broker may send one
+    /// copy of a message per matching subscription (Mosquitto does), and the
+    /// identifier tells [`Router::route`] which copy belongs to which
+    /// handler, so overlapping subscriptions each get a message once.
     pub fn add_subscribe(
         &mut self,
         client: &Client,
@@ -73,13 +74,18 @@ impl<H> Router<H> {
     where
         H: Clone,
     {
-        let ids = &mut packet.properties.subscription_identifiers;
-        if ids.is_empty()
+        if packet
+            .properties
+            .subscription_identifiers()
+            .next()
+            .is_none()
+            && client.options().assign_subscription_identifiers
             && client.protocol_version() == ProtocolVersion::V5
             && client
                 .server_capabilities()
                 .subscription_identifier_available
         {
+            let ids = &mut packet.properties.subscription_identifiers;
             ids.push(self.next_identifier);
             self.next_identifier = self
                 .next_identifier
@@ -87,7 +93,7 @@ impl<H> Router<H> {
                 .filter(|&n| n > 0)
                 .unwrap_or(FIRST_ASSIGNED_IDENTIFIER);
         }
-        let identifier = ids.first().copied();
+        let identifier = packet.properties.subscription_identifiers().next();
         let routes: Vec<RouteId> = packet
             .subscriptions
             .iter()
@@ -124,11 +130,11 @@ impl<H> Router<H> {
     /// message carries, or, when it carries none of ours, every handler
     /// whose filter matches.
     pub fn route<'a>(&'a self, publish: &'a Publish) -> impl Iterator<Item = &'a H> + 'a {
-        let carried = &publish.properties.subscription_identifiers;
+        let properties = &publish.properties;
         let ours = move |route: &RouteId| {
             self.identifiers
                 .iter()
-                .any(|(r, i)| r == route && carried.contains(i))
+                .any(|(r, i)| r == route && properties.subscription_identifiers().any(|c| c == *i))
         };
         let by_identifier = self
             .routes
@@ -199,6 +205,43 @@ mod tests {
         assert_eq!(r.route(&copy).count(), 2);
         copy.properties.subscription_identifiers.clear();
         assert_eq!(r.route(&copy).count(), 2);
+    }
+
+    /// Without assigned identifiers: SUBSCRIBE goes out as given, and every
+    /// copy of a message goes to each handler whose filter matches.
+    #[test]
+    fn without_assigned_identifiers_messages_are_routed_by_filter() {
+        let mut options = Options::new("c");
+        options.assign_subscription_identifiers = false;
+        let client = Client::new(options);
+        let mut r = Router::default();
+        let mut all = Subscribe::new(0, "w/#", QoS::AtLeastOnce);
+        let mut temps = Subscribe::new(0, "w/+/t", QoS::AtLeastOnce);
+        let mut other = Subscribe::new(0, "v/#", QoS::AtLeastOnce);
+        r.add_subscribe(&client, &mut all, "all");
+        r.add_subscribe(&client, &mut temps, "temps");
+        r.add_subscribe(&client, &mut other, "other");
+        for packet in [&all, &temps, &other] {
+            assert!(packet.properties.is_empty(), "{packet:?}");
+        }
+        assert!(r.identifiers.is_empty());
+
+        let copy = Publish::new("w/x/t", "");
+        assert_eq!(r.route(&copy).collect::<Vec<_>>(), [&"all", &"temps"]);
+        let other_topic = Publish::new("w/x/h", "");
+        assert_eq!(r.route(&other_topic).collect::<Vec<_>>(), [&"all"]);
+        // Identifiers the broker sends that are not ours change nothing.
+        let mut tagged = copy.clone();
+        tagged.properties.subscription_identifiers = alloc::vec![FIRST];
+        assert_eq!(r.route(&tagged).collect::<Vec<_>>(), [&"all", &"temps"]);
+
+        // A user's own identifier still routes its copies.
+        let mut own = Subscribe::new(0, "w/x/#", QoS::AtMostOnce);
+        own.properties.subscription_identifiers = alloc::vec![7];
+        r.add_subscribe(&client, &mut own, "own");
+        tagged.properties.subscription_identifiers = alloc::vec![7];
+        assert_eq!(r.route(&tagged).collect::<Vec<_>>(), [&"own"]);
+        assert_eq!(r.route(&copy).count(), 3);
     }
 
     #[test]

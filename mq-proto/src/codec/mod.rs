@@ -17,12 +17,13 @@ mod wire;
 
 pub use error::{DecodeError, EncodeError};
 pub use frame::{check_frame, Decoder, FixedHeader, Frame, MAX_PACKET_SIZE};
+pub(crate) use packets::AliasedPublish;
 pub use packets::{
     Auth, ConnAck, Connect, Disconnect, Packet, PubAck, PubComp, PubRec, PubRel, Publish,
     RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions, UnsubAck, Unsubscribe,
     Will,
 };
-pub use properties::{PayloadFormat, Properties, PropertyContext, PropertyId};
+pub use properties::{PayloadFormat, Properties, PropertyContext, PropertyId, PropertyValues};
 pub use reason::{ConnectReturnCode, ReasonCode};
 pub use string::MqttString;
 pub use types::{PacketType, ProtocolVersion, QoS};

@@ -1,13 +1,16 @@
 //! The 27 properties of MQTT 5.0 (section 2.2.2), their per-packet allow-list,
 //! duplicate rules, and their encoding.
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt;
+use core::ops::{Deref, DerefMut};
 
 use bytes::Bytes;
+use once_cell::race::OnceBox;
 
 use super::error::{DecodeError, EncodeError};
-use super::string::MqttString;
+use super::string::{check_wire, MqttString};
 use super::types::QoS;
 use super::wire::{Reader, Sink, VARIABLE_BYTE_INTEGER_MAX};
 
@@ -159,22 +162,21 @@ pub enum PayloadFormat {
     Utf8 = 1,
 }
 
-/// The properties of one MQTT 5.0 packet or of a Will.
+/// The values of a property set, one field per property: the form users
+/// build and edit.
 ///
-/// One type serves every packet; which fields a packet may carry is checked
-/// on encode and decode against the table of section 2.2.2.2. `None` and empty
-/// lists mean absent. Properties are encoded in identifier order, User
-/// Properties in the order given. On MQTT 3.1.1 properties are not encoded.
+/// Packets hold their properties as [`Properties`], which dereferences to
+/// this struct, so `packet.properties.content_type` reads and writes a field.
+/// `None` and empty lists mean absent. Properties are encoded in identifier
+/// order, User Properties in the order given.
 ///
 /// ```
-/// use mq_proto::{Properties, MqttString};
-/// let mut p = Properties::default();
-/// p.message_expiry_interval = Some(60);
-/// p.user_properties.push((MqttString::from("trace"), MqttString::from("abc")));
-/// assert!(!p.is_empty());
+/// use mq_proto::{Properties, PropertyValues};
+/// let p: Properties = PropertyValues { message_expiry_interval: Some(60), ..Default::default() }.into();
+/// assert_eq!(p.message_expiry_interval(), Some(60));
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Properties {
+pub struct PropertyValues {
     /// 0x01 Payload Format Indicator.
     pub payload_format_indicator: Option<PayloadFormat>,
     /// 0x02 Message Expiry Interval, seconds.
@@ -231,13 +233,8 @@ pub struct Properties {
     pub shared_subscription_available: Option<bool>,
 }
 
-fn set_once<T>(slot: &mut Option<T>, id: PropertyId, value: T) -> Result<(), DecodeError> {
-    if slot.is_some() {
-        return Err(DecodeError::DuplicateProperty(id));
-    }
-    *slot = Some(value);
-    Ok(())
-}
+/// The empty set, for reads of packets without properties.
+static NO_VALUES: PropertyValues = PropertyValues::new();
 
 fn read_bool(r: &mut Reader<'_>, id: PropertyId) -> Result<bool, DecodeError> {
     match r.u8(id.name())? {
@@ -250,23 +247,585 @@ fn read_bool(r: &mut Reader<'_>, id: PropertyId) -> Result<bool, DecodeError> {
     }
 }
 
-fn nonzero_u16(r: &mut Reader<'_>, id: PropertyId) -> Result<u16, DecodeError> {
-    match r.u16(id.name())? {
-        0 => Err(DecodeError::InvalidPropertyValue {
-            property: id,
-            value: 0,
-        }),
-        v => Ok(v),
+/// Where a string or binary value sits in the bytes it was read from.
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    start: usize,
+    end: usize,
+}
+
+/// One property value as read from the wire, by data type (2.2.2.2);
+/// strings and binary data as spans, so reading takes no reference count.
+#[derive(Clone, Copy, Debug)]
+enum Value {
+    Format(PayloadFormat),
+    Bool(bool),
+    QoS(QoS),
+    TwoByte(u16),
+    FourByte(u32),
+    VariableByte(u32),
+    Utf8(Span),
+    Binary(Span),
+    Utf8Pair(Span, Span),
+}
+
+/// Binary Data, or a UTF-8 Encoded String whose checks `CHECK` says to run.
+#[inline]
+fn prefixed<const CHECK: bool>(
+    r: &mut Reader<'_>,
+    field: &'static str,
+    utf8: bool,
+) -> Result<Span, DecodeError> {
+    let start = r.position() + 2;
+    let bytes = r.binary_ref(field)?;
+    if CHECK && utf8 {
+        check_wire(bytes, field)?;
     }
+    Ok(Span {
+        start,
+        end: start + bytes.len(),
+    })
+}
+
+/// Reads one property: its identifier, checked against `context`, and its
+/// value, checked against the rules of its property (strings too, when `CHECK`).
+#[inline]
+fn read_property<const CHECK: bool>(
+    r: &mut Reader<'_>,
+    context: PropertyContext,
+) -> Result<(PropertyId, Value), DecodeError> {
+    let raw = r.variable_byte_integer("property identifier")?;
+    let id = PropertyId::from_u32(raw).ok_or(DecodeError::UnknownProperty(raw))?;
+    if !id.is_allowed_in(context) {
+        return Err(DecodeError::PropertyNotAllowed {
+            property: id,
+            context,
+        });
+    }
+    let name = id.name();
+    let invalid = |value: u32| DecodeError::InvalidPropertyValue {
+        property: id,
+        value,
+    };
+    use PropertyId::*;
+    let value = match id {
+        PayloadFormatIndicator => Value::Format(match r.u8(name)? {
+            0 => PayloadFormat::Unspecified,
+            1 => PayloadFormat::Utf8,
+            v => return Err(invalid(u32::from(v))),
+        }),
+        MessageExpiryInterval | SessionExpiryInterval | WillDelayInterval => {
+            Value::FourByte(r.u32(name)?)
+        }
+        MaximumPacketSize => match r.u32(name)? {
+            0 => return Err(invalid(0)),
+            v => Value::FourByte(v),
+        },
+        ContentType
+        | AssignedClientIdentifier
+        | AuthenticationMethod
+        | ResponseInformation
+        | ServerReference
+        | ReasonString => Value::Utf8(prefixed::<CHECK>(r, name, true)?),
+        ResponseTopic => {
+            let start = r.position() + 2;
+            let bytes = r.binary_ref(name)?;
+            if CHECK {
+                check_wire(bytes, name)?;
+                crate::topic::check_topic_name(bytes).map_err(DecodeError::InvalidTopicName)?;
+            }
+            Value::Utf8(Span {
+                start,
+                end: start + bytes.len(),
+            })
+        }
+        CorrelationData | AuthenticationData => Value::Binary(prefixed::<CHECK>(r, name, false)?),
+        SubscriptionIdentifier => match r.variable_byte_integer(name)? {
+            0 => return Err(DecodeError::SubscriptionIdentifierZero),
+            v => Value::VariableByte(v),
+        },
+        ServerKeepAlive | TopicAliasMaximum => Value::TwoByte(r.u16(name)?),
+        ReceiveMaximum => match r.u16(name)? {
+            0 => return Err(invalid(0)),
+            v => Value::TwoByte(v),
+        },
+        TopicAlias => match r.u16(name)? {
+            0 => return Err(DecodeError::TopicAliasZero),
+            v => Value::TwoByte(v),
+        },
+        MaximumQoS => Value::QoS(if read_bool(r, id)? {
+            QoS::AtLeastOnce
+        } else {
+            QoS::AtMostOnce
+        }),
+        RequestProblemInformation
+        | RequestResponseInformation
+        | RetainAvailable
+        | WildcardSubscriptionAvailable
+        | SubscriptionIdentifierAvailable
+        | SharedSubscriptionAvailable => Value::Bool(read_bool(r, id)?),
+        UserProperty => {
+            let name_span = prefixed::<CHECK>(r, name, true)?;
+            Value::Utf8Pair(name_span, prefixed::<CHECK>(r, name, true)?)
+        }
+    };
+    Ok((id, value))
+}
+
+/// A property value as the type its accessor returns.
+trait FromValue: Sized {
+    /// `value` as `Self`; spans are of `raw`.
+    fn from_value(value: Value, raw: &Bytes) -> Option<Self>;
+}
+
+macro_rules! from_value {
+    ($($t:ty: $variant:ident;)*) => {$(
+        impl FromValue for $t {
+            #[inline]
+            fn from_value(value: Value, _: &Bytes) -> Option<Self> {
+                match value {
+                    Value::$variant(v) => Some(v),
+                    _ => None,
+                }
+            }
+        }
+    )*};
+}
+
+from_value! {
+    PayloadFormat: Format;
+    bool: Bool;
+    QoS: QoS;
+    u16: TwoByte;
+    u32: FourByte;
+}
+
+/// The string at `span` of a validated block.
+#[inline]
+fn string_of(raw: &Bytes, span: Span) -> MqttString {
+    MqttString::from_checked(raw.slice(span.start..span.end))
+}
+
+impl FromValue for MqttString {
+    fn from_value(value: Value, raw: &Bytes) -> Option<Self> {
+        match value {
+            Value::Utf8(s) => Some(string_of(raw, s)),
+            _ => None,
+        }
+    }
+}
+
+impl FromValue for Bytes {
+    fn from_value(value: Value, raw: &Bytes) -> Option<Self> {
+        match value {
+            Value::Binary(s) => Some(raw.slice(s.start..s.end)),
+            _ => None,
+        }
+    }
+}
+
+/// A decoded property block: validated, and kept as the bytes it came in.
+struct Wire {
+    /// The properties after the Property Length; a slice of the packet.
+    raw: Bytes,
+    /// Where it was read; its rules were checked.
+    context: PropertyContext,
+    /// The values, parsed on the first field access through `Deref`.
+    values: OnceBox<PropertyValues>,
+}
+
+/// The properties of a block that decoding validated, in order.
+struct Fields<'a> {
+    r: Reader<'a>,
+    context: PropertyContext,
+}
+
+impl Iterator for Fields<'_> {
+    type Item = (PropertyId, Value);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.r.remaining() == 0 {
+            return None;
+        }
+        // The block was validated when decoded: no error can occur here.
+        read_property::<false>(&mut self.r, self.context).ok()
+    }
+}
+
+impl Wire {
+    fn fields(&self) -> Fields<'_> {
+        Fields {
+            r: Reader::new(&self.raw, 0, self.raw.len()),
+            context: self.context,
+        }
+    }
+
+    /// The first value of `id`.
+    fn find(&self, id: PropertyId) -> Option<Value> {
+        self.fields().find(|(i, _)| *i == id).map(|(_, v)| v)
+    }
+
+    /// The values, parsed.
+    fn to_values(&self) -> PropertyValues {
+        let mut p = PropertyValues::new();
+        let raw = &self.raw;
+        let string = |s: Span| string_of(raw, s);
+        for (id, value) in self.fields() {
+            use PropertyId::*;
+            match (id, value) {
+                (PayloadFormatIndicator, Value::Format(v)) => p.payload_format_indicator = Some(v),
+                (MessageExpiryInterval, Value::FourByte(v)) => p.message_expiry_interval = Some(v),
+                (ContentType, Value::Utf8(s)) => p.content_type = Some(string(s)),
+                (ResponseTopic, Value::Utf8(s)) => p.response_topic = Some(string(s)),
+                (CorrelationData, Value::Binary(s)) => {
+                    p.correlation_data = Some(raw.slice(s.start..s.end))
+                }
+                (SubscriptionIdentifier, Value::VariableByte(v)) => {
+                    p.subscription_identifiers.push(v)
+                }
+                (SessionExpiryInterval, Value::FourByte(v)) => p.session_expiry_interval = Some(v),
+                (AssignedClientIdentifier, Value::Utf8(s)) => {
+                    p.assigned_client_identifier = Some(string(s))
+                }
+                (ServerKeepAlive, Value::TwoByte(v)) => p.server_keep_alive = Some(v),
+                (AuthenticationMethod, Value::Utf8(s)) => p.authentication_method = Some(string(s)),
+                (AuthenticationData, Value::Binary(s)) => {
+                    p.authentication_data = Some(raw.slice(s.start..s.end))
+                }
+                (RequestProblemInformation, Value::Bool(v)) => {
+                    p.request_problem_information = Some(v)
+                }
+                (WillDelayInterval, Value::FourByte(v)) => p.will_delay_interval = Some(v),
+                (RequestResponseInformation, Value::Bool(v)) => {
+                    p.request_response_information = Some(v)
+                }
+                (ResponseInformation, Value::Utf8(s)) => p.response_information = Some(string(s)),
+                (ServerReference, Value::Utf8(s)) => p.server_reference = Some(string(s)),
+                (ReasonString, Value::Utf8(s)) => p.reason_string = Some(string(s)),
+                (ReceiveMaximum, Value::TwoByte(v)) => p.receive_maximum = Some(v),
+                (TopicAliasMaximum, Value::TwoByte(v)) => p.topic_alias_maximum = Some(v),
+                (TopicAlias, Value::TwoByte(v)) => p.topic_alias = Some(v),
+                (MaximumQoS, Value::QoS(v)) => p.maximum_qos = Some(v),
+                (RetainAvailable, Value::Bool(v)) => p.retain_available = Some(v),
+                (UserProperty, Value::Utf8Pair(k, v)) => {
+                    p.user_properties.push((string(k), string(v)))
+                }
+                (MaximumPacketSize, Value::FourByte(v)) => p.maximum_packet_size = Some(v),
+                (WildcardSubscriptionAvailable, Value::Bool(v)) => {
+                    p.wildcard_subscription_available = Some(v)
+                }
+                (SubscriptionIdentifierAvailable, Value::Bool(v)) => {
+                    p.subscription_identifier_available = Some(v)
+                }
+                (SharedSubscriptionAvailable, Value::Bool(v)) => {
+                    p.shared_subscription_available = Some(v)
+                }
+                // `read_property` gives each identifier its own data type.
+                _ => {}
+            }
+        }
+        p
+    }
+}
+
+/// The properties of one MQTT 5.0 packet or of a Will.
+///
+/// Decoded, they stay the bytes they came in as (a slice of the packet),
+/// validated against every rule of section 2.2.2 for their packet: reading
+/// them through the accessor methods ([`Properties::user_properties`],
+/// [`Properties::subscription_identifiers`], [`Properties::topic_alias`], ...)
+/// allocates nothing, and re-encoding copies the bytes.
+///
+/// Fields are read and written through [`PropertyValues`], which this type
+/// dereferences to: `p.content_type` parses a decoded block into its values
+/// once (allocating) and keeps them; writing a field turns the set into
+/// owned values. An empty set holds nothing at all. On MQTT 3.1.1
+/// properties are not encoded.
+///
+/// ```
+/// use mq_proto::{Properties, MqttString};
+/// let mut p = Properties::default();
+/// assert!(p.is_empty());
+/// p.message_expiry_interval = Some(60);
+/// p.user_properties.push((MqttString::from("trace"), MqttString::from("abc")));
+/// assert_eq!(p.message_expiry_interval(), Some(60));
+/// assert_eq!(p.user_properties().count(), 1);
+/// ```
+#[derive(Default)]
+pub struct Properties {
+    /// Built or edited values; `None` when empty or decoded.
+    owned: Option<Box<PropertyValues>>,
+    /// A decoded, non-empty block; never set together with `owned`.
+    wire: Option<Wire>,
+}
+
+macro_rules! accessors {
+    ($($name:ident: $id:ident -> $t:ty;)*) => {
+        impl Properties {$(
+            #[doc = concat!("The ", stringify!($id), " property, without allocating; see [`PropertyValues::", stringify!($name), "`].")]
+            #[inline]
+            pub fn $name(&self) -> Option<$t> {
+                match &self.wire {
+                    Some(w) => w.find(PropertyId::$id).and_then(|v| <$t>::from_value(v, &w.raw)),
+                    None => self.owned.as_ref().and_then(|v| v.$name.clone()),
+                }
+            }
+        )*}
+
+        #[cfg(test)]
+        impl Properties {
+            /// Whether every accessor reads what `values` holds.
+            pub(crate) fn reads_as(&self, values: &PropertyValues) -> bool {
+                $(self.$name() == values.$name &&)*
+                self.subscription_identifiers().eq(values.subscription_identifiers.iter().copied())
+                    && self.user_properties().eq(values.user_properties.iter().cloned())
+            }
+        }
+    };
+}
+
+accessors! {
+    payload_format_indicator: PayloadFormatIndicator -> PayloadFormat;
+    message_expiry_interval: MessageExpiryInterval -> u32;
+    content_type: ContentType -> MqttString;
+    response_topic: ResponseTopic -> MqttString;
+    correlation_data: CorrelationData -> Bytes;
+    session_expiry_interval: SessionExpiryInterval -> u32;
+    assigned_client_identifier: AssignedClientIdentifier -> MqttString;
+    server_keep_alive: ServerKeepAlive -> u16;
+    authentication_method: AuthenticationMethod -> MqttString;
+    authentication_data: AuthenticationData -> Bytes;
+    request_problem_information: RequestProblemInformation -> bool;
+    will_delay_interval: WillDelayInterval -> u32;
+    request_response_information: RequestResponseInformation -> bool;
+    response_information: ResponseInformation -> MqttString;
+    server_reference: ServerReference -> MqttString;
+    reason_string: ReasonString -> MqttString;
+    receive_maximum: ReceiveMaximum -> u16;
+    topic_alias_maximum: TopicAliasMaximum -> u16;
+    topic_alias: TopicAlias -> u16;
+    maximum_qos: MaximumQoS -> QoS;
+    retain_available: RetainAvailable -> bool;
+    maximum_packet_size: MaximumPacketSize -> u32;
+    wildcard_subscription_available: WildcardSubscriptionAvailable -> bool;
+    subscription_identifier_available: SubscriptionIdentifierAvailable -> bool;
+    shared_subscription_available: SharedSubscriptionAvailable -> bool;
 }
 
 impl Properties {
     /// Whether no property is set.
+    #[inline]
     pub fn is_empty(&self) -> bool {
-        // Field by field, not `== Properties::default()`: no default to build,
-        // and the first set field ends it. Destructured so a new field cannot
-        // be forgotten here.
-        let Properties {
+        self.wire.is_none() && self.owned.as_ref().is_none_or(|v| v.is_empty())
+    }
+
+    /// The Subscription Identifiers, in order, without allocating.
+    ///
+    /// ```
+    /// use mq_proto::Properties;
+    /// let mut p = Properties::default();
+    /// p.subscription_identifiers.push(7);
+    /// assert!(p.subscription_identifiers().eq([7]));
+    /// ```
+    #[inline]
+    pub fn subscription_identifiers(&self) -> impl Iterator<Item = u32> + '_ {
+        self.repeated(
+            |v| v.subscription_identifiers.iter().copied(),
+            |_, v| match v {
+                Value::VariableByte(id) => Some(id),
+                _ => None,
+            },
+        )
+    }
+
+    /// The User Properties (name, value), in order, without allocating:
+    /// decoded ones are slices of the packet.
+    #[inline]
+    pub fn user_properties(&self) -> impl Iterator<Item = (MqttString, MqttString)> + '_ {
+        self.repeated(
+            |v| v.user_properties.iter().cloned(),
+            |raw, v| match v {
+                Value::Utf8Pair(k, v) => Some((string_of(raw, k), string_of(raw, v))),
+                _ => None,
+            },
+        )
+    }
+
+    /// A property that may repeat: from the owned values, or each value
+    /// `decoded` picks out of the decoded block.
+    #[inline]
+    fn repeated<'a, T: 'a, I: Iterator<Item = T> + 'a>(
+        &'a self,
+        owned: impl FnOnce(&'a PropertyValues) -> I,
+        decoded: fn(&Bytes, Value) -> Option<T>,
+    ) -> impl Iterator<Item = T> + 'a {
+        let owned = self.owned.as_deref().map(owned).into_iter().flatten();
+        let wire = self
+            .wire
+            .iter()
+            .flat_map(move |w| w.fields().filter_map(move |(_, v)| decoded(&w.raw, v)));
+        owned.chain(wire)
+    }
+
+    /// The values (parsed and kept on first use when decoded); the same as
+    /// dereferencing.
+    pub fn values(&self) -> &PropertyValues {
+        match (&self.wire, &self.owned) {
+            (Some(w), _) => w.values.get_or_init(|| Box::new(w.to_values())),
+            (None, Some(v)) => v,
+            (None, None) => &NO_VALUES,
+        }
+    }
+
+    /// Takes the values out, leaving the set empty.
+    pub fn into_values(self) -> PropertyValues {
+        match (self.wire, self.owned) {
+            (Some(w), _) => w.to_values(),
+            (None, Some(v)) => *v,
+            (None, None) => PropertyValues::new(),
+        }
+    }
+
+    /// Reads a Property Length and the properties after it, validating them
+    /// all for `context`, and keeps the block as a slice of the packet.
+    pub(crate) fn decode(
+        r: &mut Reader<'_>,
+        context: PropertyContext,
+    ) -> Result<Self, DecodeError> {
+        let len = r.variable_byte_integer("property length")? as usize;
+        let start = r.position();
+        let mut fields = r.sub(len, "properties")?;
+        if len == 0 {
+            return Ok(Properties::default());
+        }
+        // One bit per identifier (all are below 64): which ones were seen.
+        let mut seen: u64 = 0;
+        while fields.remaining() > 0 {
+            let (id, _) = read_property::<true>(&mut fields, context)?;
+            let bit = 1u64 << (id as u8 & 63);
+            let repeats = match id {
+                PropertyId::UserProperty => true,
+                PropertyId::SubscriptionIdentifier => context != PropertyContext::Subscribe,
+                _ => false,
+            };
+            if seen & bit != 0 && !repeats {
+                return Err(DecodeError::DuplicateProperty(id));
+            }
+            seen |= bit;
+        }
+        Ok(Properties {
+            owned: None,
+            wire: Some(Wire {
+                raw: r.frame_slice(start, start + len),
+                context,
+                values: OnceBox::new(),
+            }),
+        })
+    }
+}
+
+impl Deref for Properties {
+    type Target = PropertyValues;
+
+    #[inline]
+    fn deref(&self) -> &PropertyValues {
+        self.values()
+    }
+}
+
+/// Writing turns a decoded set into owned values (allocating once) and an
+/// empty one into a boxed block.
+impl DerefMut for Properties {
+    fn deref_mut(&mut self) -> &mut PropertyValues {
+        if let Some(w) = self.wire.take() {
+            self.owned = Some(Box::new(w.to_values()));
+        }
+        self.owned.get_or_insert_with(Box::default)
+    }
+}
+
+impl From<PropertyValues> for Properties {
+    fn from(values: PropertyValues) -> Self {
+        Properties {
+            owned: (!values.is_empty()).then(|| Box::new(values)),
+            wire: None,
+        }
+    }
+}
+
+impl Clone for Properties {
+    fn clone(&self) -> Self {
+        Properties {
+            owned: self.owned.clone(),
+            wire: self.wire.as_ref().map(|w| Wire {
+                raw: w.raw.clone(),
+                context: w.context,
+                values: OnceBox::new(),
+            }),
+        }
+    }
+}
+
+/// Equal when the values are, whatever the form.
+impl PartialEq for Properties {
+    fn eq(&self, other: &Self) -> bool {
+        if let (Some(a), Some(b)) = (&self.wire, &other.wire) {
+            if a.raw == b.raw {
+                return true;
+            }
+        }
+        self.values() == other.values()
+    }
+}
+
+impl Eq for Properties {}
+
+impl fmt::Debug for Properties {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.values(), f)
+    }
+}
+
+impl PropertyValues {
+    /// The empty set.
+    pub const fn new() -> Self {
+        PropertyValues {
+            payload_format_indicator: None,
+            message_expiry_interval: None,
+            content_type: None,
+            response_topic: None,
+            correlation_data: None,
+            subscription_identifiers: Vec::new(),
+            session_expiry_interval: None,
+            assigned_client_identifier: None,
+            server_keep_alive: None,
+            authentication_method: None,
+            authentication_data: None,
+            request_problem_information: None,
+            will_delay_interval: None,
+            request_response_information: None,
+            response_information: None,
+            server_reference: None,
+            reason_string: None,
+            receive_maximum: None,
+            topic_alias_maximum: None,
+            topic_alias: None,
+            maximum_qos: None,
+            retain_available: None,
+            user_properties: Vec::new(),
+            maximum_packet_size: None,
+            wildcard_subscription_available: None,
+            subscription_identifier_available: None,
+            shared_subscription_available: None,
+        }
+    }
+
+    /// Whether no property is set.
+    pub fn is_empty(&self) -> bool {
+        // Field by field, not `== PropertyValues::new()`: the first set field
+        // ends it. Destructured so a new field cannot be forgotten here.
+        let PropertyValues {
             payload_format_indicator,
             message_expiry_interval,
             content_type,
@@ -323,176 +882,88 @@ impl Properties {
             && subscription_identifier_available.is_none()
             && shared_subscription_available.is_none()
     }
+}
 
-    /// Reads a Property Length and the properties after it.
-    pub(crate) fn decode(
-        r: &mut Reader<'_>,
+impl Properties {
+    /// Writes the Property Length and the properties, validating them for
+    /// `context` when `S::CHECKS`. `topic_alias`, when given, is written as
+    /// the Topic Alias in place of any the set holds (the client's own
+    /// aliasing, without editing the user's message).
+    ///
+    /// A decoded block written in the context it was read in is copied as
+    /// it is: it was validated then.
+    #[inline]
+    pub(crate) fn encode<S: Sink>(
+        &self,
         context: PropertyContext,
-    ) -> Result<Self, DecodeError> {
-        let mut p = Properties::default();
-        p.decode_into(r, context)?;
-        Ok(p)
-    }
-
-    /// [`Self::decode`] into `self`, which must be empty: the properties are
-    /// read straight into the packet that holds them, not returned through
-    /// a `Result` and copied (`Properties` is several hundred bytes).
-    pub(crate) fn decode_into(
-        &mut self,
-        r: &mut Reader<'_>,
-        context: PropertyContext,
-    ) -> Result<(), DecodeError> {
-        let len = r.variable_byte_integer("property length")? as usize;
-        let mut r = r.sub(len, "properties")?;
-        let p = self;
-        while r.remaining() > 0 {
-            let raw = r.variable_byte_integer("property identifier")?;
-            let id = PropertyId::from_u32(raw).ok_or(DecodeError::UnknownProperty(raw))?;
-            if !id.is_allowed_in(context) {
-                return Err(DecodeError::PropertyNotAllowed {
-                    property: id,
-                    context,
-                });
+        topic_alias: Option<u16>,
+        s: &mut S,
+    ) -> Result<(), EncodeError> {
+        match (&self.wire, &self.owned, topic_alias) {
+            (None, None, None) => {
+                s.put_u8(0);
+                Ok(())
             }
-            let name = id.name();
-            use PropertyId::*;
-            match id {
-                PayloadFormatIndicator => {
-                    let v = match r.u8(name)? {
-                        0 => PayloadFormat::Unspecified,
-                        1 => PayloadFormat::Utf8,
-                        v => {
-                            return Err(DecodeError::InvalidPropertyValue {
-                                property: id,
-                                value: u32::from(v),
-                            })
-                        }
-                    };
-                    set_once(&mut p.payload_format_indicator, id, v)?
-                }
-                MessageExpiryInterval => {
-                    set_once(&mut p.message_expiry_interval, id, r.u32(name)?)?
-                }
-                ContentType => set_once(&mut p.content_type, id, r.string(name)?)?,
-                ResponseTopic => {
-                    let topic = r.string(name)?;
-                    crate::topic::check_topic_name(topic.bytes())
-                        .map_err(DecodeError::InvalidTopicName)?;
-                    set_once(&mut p.response_topic, id, topic)?
-                }
-                CorrelationData => set_once(&mut p.correlation_data, id, r.binary(name)?)?,
-                SubscriptionIdentifier => {
-                    let v = r.variable_byte_integer(name)?;
-                    if v == 0 {
-                        return Err(DecodeError::SubscriptionIdentifierZero);
-                    }
-                    if context == PropertyContext::Subscribe
-                        && !p.subscription_identifiers.is_empty()
-                    {
-                        return Err(DecodeError::DuplicateProperty(id));
-                    }
-                    p.subscription_identifiers.push(v);
-                }
-                SessionExpiryInterval => {
-                    set_once(&mut p.session_expiry_interval, id, r.u32(name)?)?
-                }
-                AssignedClientIdentifier => {
-                    set_once(&mut p.assigned_client_identifier, id, r.string(name)?)?
-                }
-                ServerKeepAlive => set_once(&mut p.server_keep_alive, id, r.u16(name)?)?,
-                AuthenticationMethod => {
-                    set_once(&mut p.authentication_method, id, r.string(name)?)?
-                }
-                AuthenticationData => set_once(&mut p.authentication_data, id, r.binary(name)?)?,
-                RequestProblemInformation => set_once(
-                    &mut p.request_problem_information,
-                    id,
-                    read_bool(&mut r, id)?,
-                )?,
-                WillDelayInterval => set_once(&mut p.will_delay_interval, id, r.u32(name)?)?,
-                RequestResponseInformation => set_once(
-                    &mut p.request_response_information,
-                    id,
-                    read_bool(&mut r, id)?,
-                )?,
-                ResponseInformation => set_once(&mut p.response_information, id, r.string(name)?)?,
-                ServerReference => set_once(&mut p.server_reference, id, r.string(name)?)?,
-                ReasonString => set_once(&mut p.reason_string, id, r.string(name)?)?,
-                ReceiveMaximum => set_once(&mut p.receive_maximum, id, nonzero_u16(&mut r, id)?)?,
-                TopicAliasMaximum => set_once(&mut p.topic_alias_maximum, id, r.u16(name)?)?,
-                TopicAlias => {
-                    let v = r.u16(name)?;
-                    if v == 0 {
-                        return Err(DecodeError::TopicAliasZero);
-                    }
-                    set_once(&mut p.topic_alias, id, v)?
-                }
-                MaximumQoS => {
-                    let v = if read_bool(&mut r, id)? {
-                        QoS::AtLeastOnce
-                    } else {
-                        QoS::AtMostOnce
-                    };
-                    set_once(&mut p.maximum_qos, id, v)?
-                }
-                RetainAvailable => set_once(&mut p.retain_available, id, read_bool(&mut r, id)?)?,
-                UserProperty => {
-                    let k = r.string(name)?;
-                    let v = r.string(name)?;
-                    p.user_properties.push((k, v));
-                }
-                MaximumPacketSize => {
-                    let v = r.u32(name)?;
-                    if v == 0 {
-                        return Err(DecodeError::InvalidPropertyValue {
-                            property: id,
-                            value: 0,
-                        });
-                    }
-                    set_once(&mut p.maximum_packet_size, id, v)?
-                }
-                WildcardSubscriptionAvailable => set_once(
-                    &mut p.wildcard_subscription_available,
-                    id,
-                    read_bool(&mut r, id)?,
-                )?,
-                SubscriptionIdentifierAvailable => set_once(
-                    &mut p.subscription_identifier_available,
-                    id,
-                    read_bool(&mut r, id)?,
-                )?,
-                SharedSubscriptionAvailable => set_once(
-                    &mut p.shared_subscription_available,
-                    id,
-                    read_bool(&mut r, id)?,
-                )?,
-            }
+            (None, Some(v), _) => v.encode(context, topic_alias, s),
+            _ => self.encode_other(context, topic_alias, s),
         }
-        Ok(())
     }
 
+    /// [`Self::encode`] of a decoded block, or of a Topic Alias alone.
+    #[inline(never)]
+    fn encode_other<S: Sink>(
+        &self,
+        context: PropertyContext,
+        topic_alias: Option<u16>,
+        s: &mut S,
+    ) -> Result<(), EncodeError> {
+        match &self.wire {
+            Some(w)
+                if w.context == context
+                    && (topic_alias.is_none() || w.find(PropertyId::TopicAlias).is_none()) =>
+            {
+                let alias_len = if topic_alias.is_some() { 3 } else { 0 };
+                let len = w.raw.len() + alias_len;
+                if S::CHECKS && len > VARIABLE_BYTE_INTEGER_MAX as usize {
+                    return Err(EncodeError::PacketTooLarge(len));
+                }
+                s.put_variable_byte_integer(len as u32);
+                s.put_slice(&w.raw);
+                if let Some(alias) = topic_alias {
+                    s.put_u8(PropertyId::TopicAlias as u8);
+                    s.put_u16(alias);
+                }
+                Ok(())
+            }
+            _ => self.values().encode(context, topic_alias, s),
+        }
+    }
+}
+
+impl PropertyValues {
     /// Writes the Property Length and the properties.
     ///
     /// The measuring pass ([`Counter`](super::wire::Counter)) validates and
     /// measures the fields in one go and records the length; the writing pass
     /// replays that length instead of measuring again.
+    ///
+    /// An empty set measures 0 and is written as the Property Length 0.
     #[inline]
-    pub(crate) fn encode<S: Sink>(
+    fn encode<S: Sink>(
         &self,
         context: PropertyContext,
+        topic_alias: Option<u16>,
         s: &mut S,
     ) -> Result<(), EncodeError> {
-        if self.is_empty() {
-            s.put_u8(0);
-            return Ok(());
-        }
-        s.put_properties(self, context)
+        s.put_properties(self, context, topic_alias)
     }
 
     /// The properties without their length; validates when `S::CHECKS`.
+    /// `topic_alias` stands in for the Topic Alias field when given.
     pub(crate) fn encode_fields<S: Sink>(
         &self,
         context: PropertyContext,
+        topic_alias: Option<u16>,
         s: &mut S,
     ) -> Result<(), EncodeError> {
         use PropertyId::*;
@@ -605,7 +1076,7 @@ impl Properties {
             field(TopicAliasMaximum, s)?;
             s.put_u16(v);
         }
-        if let Some(v) = self.topic_alias {
+        if let Some(v) = topic_alias.or(self.topic_alias) {
             field(TopicAlias, s)?;
             if S::CHECKS && v == 0 {
                 return Err(invalid(TopicAlias, 0));

@@ -6,7 +6,7 @@
 use bytes::{BufMut, Bytes};
 
 use super::error::{DecodeError, EncodeError};
-use super::properties::{Properties, PropertyContext};
+use super::properties::{PropertyContext, PropertyValues};
 use super::string::{check_wire, check_wire_slow, not_plain_ascii, MqttString};
 use crate::topic::check_name_chars;
 
@@ -177,6 +177,12 @@ impl<'a> Reader<'a> {
         Ok(MqttString::from_checked(self.frame.slice(start..self.pos)))
     }
 
+    /// `frame[start..end]`, shared.
+    #[inline]
+    pub(crate) fn frame_slice(&self, start: usize, end: usize) -> Bytes {
+        self.frame.slice(start..end)
+    }
+
     /// Where the cursor is, as an offset into the frame.
     #[inline]
     pub(crate) fn position(&self) -> usize {
@@ -338,8 +344,9 @@ pub(crate) trait Sink {
     /// A non-empty property block: Property Length, then the properties.
     fn put_properties(
         &mut self,
-        p: &Properties,
+        p: &PropertyValues,
         context: PropertyContext,
+        topic_alias: Option<u16>,
     ) -> Result<(), EncodeError>;
 }
 
@@ -360,11 +367,12 @@ pub(crate) fn check_string(s: &[u8], field: &'static str) -> Result<(), EncodeEr
 
 /// Measures the property fields of `p`, validating them when `CHECKS`.
 fn property_fields_len<const CHECKS: bool>(
-    p: &Properties,
+    p: &PropertyValues,
     context: PropertyContext,
+    topic_alias: Option<u16>,
 ) -> Result<u32, EncodeError> {
     let mut c = Counter::<CHECKS>::new();
-    p.encode_fields(context, &mut c)?;
+    p.encode_fields(context, topic_alias, &mut c)?;
     if c.len > VARIABLE_BYTE_INTEGER_MAX as usize {
         return Err(EncodeError::PacketTooLarge(c.len));
     }
@@ -412,11 +420,12 @@ impl<const C: bool> Sink for Counter<C> {
     }
     fn put_properties(
         &mut self,
-        p: &Properties,
+        p: &PropertyValues,
         context: PropertyContext,
+        topic_alias: Option<u16>,
     ) -> Result<(), EncodeError> {
         // One pass both validates (when `C`) and measures the fields.
-        let len = property_fields_len::<C>(p, context)?;
+        let len = property_fields_len::<C>(p, context, topic_alias)?;
         self.properties.record(len);
         self.put_variable_byte_integer(len);
         self.len += len as usize;
@@ -461,15 +470,16 @@ impl<B: BufMut> Sink for Writer<'_, B> {
     }
     fn put_properties(
         &mut self,
-        p: &Properties,
+        p: &PropertyValues,
         context: PropertyContext,
+        topic_alias: Option<u16>,
     ) -> Result<(), EncodeError> {
         let len = match self.properties.replay() {
             Some(len) => len,
-            None => property_fields_len::<false>(p, context)?,
+            None => property_fields_len::<false>(p, context, topic_alias)?,
         };
         self.put_variable_byte_integer(len);
-        p.encode_fields(context, self)
+        p.encode_fields(context, topic_alias, self)
     }
 }
 

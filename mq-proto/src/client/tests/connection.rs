@@ -22,8 +22,8 @@ use crate::client::{
     ServerCapabilities, Stats,
 };
 use crate::codec::{
-    ConnAck, DecodeError, Disconnect, PacketType, Properties, ProtocolVersion, Publish, QoS,
-    ReasonCode, Will,
+    ConnAck, DecodeError, Disconnect, PacketType, Properties, PropertyValues, ProtocolVersion,
+    Publish, QoS, ReasonCode, Will,
 };
 
 /// CONNACK 5.0: no session, Success, no properties.
@@ -607,10 +607,10 @@ fn connack_refusal_server_busy_is_retried() {
         0x20, 0x0A, 0x00, 0x89, // CONNACK, Server busy
         0x07, 0x1F, 0x00, 0x04, b'b', b'u', b's', b'y', // Reason String "busy"
     ]);
-    let properties = Properties {
+    let properties = Properties::from(PropertyValues {
         reason_string: Some("busy".into()),
-        ..Properties::default()
-    };
+        ..PropertyValues::default()
+    });
     s.expect_events(&[Event::Disconnected(DisconnectReason::Refused(Box::new(
         ConnAck {
             session_present: false,
@@ -999,11 +999,11 @@ fn server_disconnect_with_reason_string_and_server_reference() {
         0x1C, 0x00, 0x06, b'b', b':', b'1', b'8', b'8', b'3', // Server Reference
     ]);
     s.expect_written(&[]);
-    let properties = Properties {
+    let properties = Properties::from(PropertyValues {
         reason_string: Some("moving".into()),
         server_reference: Some("b:1883".into()),
-        ..Properties::default()
-    };
+        ..PropertyValues::default()
+    });
     s.expect_events(&[Event::Disconnected(DisconnectReason::Server(Box::new(
         Disconnect {
             reason_code: ReasonCode::UseAnotherServer,

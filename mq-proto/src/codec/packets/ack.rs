@@ -1,7 +1,7 @@
 //! PUBACK, PUBREC, PUBREL and PUBCOMP (sections 3.4 to 3.7): a packet
 //! identifier, then on 5.0 an optional reason code and properties.
 
-use super::{check_reason_code, put_packet_id, read_packet_id, read_reason_code, Body};
+use super::{check_reason_code, put_packet_id, read_packet_id, read_reason_code, Body, DecodeBody};
 use crate::codec::error::{DecodeError, EncodeError};
 use crate::codec::properties::{Properties, PropertyContext};
 use crate::codec::reason::ReasonCode;
@@ -31,7 +31,7 @@ fn encode_ack<S: Sink>(
     }
     s.put_u8(reason_code.value());
     if !no_properties {
-        properties.encode(context, s)?;
+        properties.encode(context, None, s)?;
     }
     Ok(())
 }
@@ -91,6 +91,9 @@ macro_rules! ack_packet {
                 )
             }
 
+        }
+
+        impl DecodeBody for $name {
             fn decode_body(r: &mut Reader<'_>, _: u8, version: ProtocolVersion) -> Result<Self, DecodeError> {
                 let (packet_id, reason_code, properties) =
                     decode_ack(r, Self::TYPE, PropertyContext::$context, version)?;

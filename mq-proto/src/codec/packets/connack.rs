@@ -1,6 +1,6 @@
 //! CONNACK (section 3.2).
 
-use super::{check_reason_code, read_reason_code, Body};
+use super::{check_reason_code, read_reason_code, Body, DecodeBody};
 use crate::codec::error::{DecodeError, EncodeError};
 use crate::codec::properties::{Properties, PropertyContext};
 use crate::codec::reason::{ConnectReturnCode, ReasonCode};
@@ -32,7 +32,7 @@ impl Body for ConnAck {
                     check_reason_code(self.reason_code, PacketType::ConnAck)?;
                 }
                 s.put_u8(self.reason_code.value());
-                self.properties.encode(PropertyContext::ConnAck, s)?;
+                self.properties.encode(PropertyContext::ConnAck, None, s)?;
             }
             ProtocolVersion::V311 => {
                 let code = ConnectReturnCode::try_from(self.reason_code)
@@ -42,7 +42,9 @@ impl Body for ConnAck {
         }
         Ok(())
     }
+}
 
+impl DecodeBody for ConnAck {
     fn decode_body(
         r: &mut Reader<'_>,
         _: u8,

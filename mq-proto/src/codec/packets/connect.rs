@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 
-use super::Body;
+use super::{Body, DecodeBody};
 use crate::codec::error::{DecodeError, EncodeError};
 use crate::codec::properties::{Properties, PropertyContext};
 use crate::codec::string::MqttString;
@@ -107,12 +107,12 @@ impl Body for Connect {
         s.put_u8(flags);
         s.put_u16(self.keep_alive);
         if v5 {
-            self.properties.encode(PropertyContext::Connect, s)?;
+            self.properties.encode(PropertyContext::Connect, None, s)?;
         }
         s.put_str(self.client_id.bytes(), "client identifier")?;
         if let Some(will) = &self.will {
             if v5 {
-                will.properties.encode(PropertyContext::Will, s)?;
+                will.properties.encode(PropertyContext::Will, None, s)?;
             }
             if S::CHECKS {
                 // Length and U+0000 too: all `put_str` would check.
@@ -129,7 +129,9 @@ impl Body for Connect {
         }
         Ok(())
     }
+}
 
+impl DecodeBody for Connect {
     fn decode_body(r: &mut Reader<'_>, _: u8, _: ProtocolVersion) -> Result<Self, DecodeError> {
         let name = r.binary_ref("protocol name")?;
         if name != b"MQTT" {

@@ -1,7 +1,7 @@
 //! DISCONNECT and AUTH (sections 3.14, 3.15): a reason code and properties,
 //! both omitted in the short forms.
 
-use super::{check_reason_code, read_reason_code, Body};
+use super::{check_reason_code, read_reason_code, Body, DecodeBody};
 use crate::codec::error::{DecodeError, EncodeError};
 use crate::codec::properties::{Properties, PropertyContext};
 use crate::codec::reason::ReasonCode;
@@ -65,11 +65,14 @@ impl Body for Disconnect {
         }
         s.put_u8(self.reason_code.value());
         if !no_properties {
-            self.properties.encode(PropertyContext::Disconnect, s)?;
+            self.properties
+                .encode(PropertyContext::Disconnect, None, s)?;
         }
         Ok(())
     }
+}
 
+impl DecodeBody for Disconnect {
     fn decode_body(
         r: &mut Reader<'_>,
         _: u8,
@@ -110,9 +113,11 @@ impl Body for Auth {
             return Ok(());
         }
         s.put_u8(self.reason_code.value());
-        self.properties.encode(PropertyContext::Auth, s)
+        self.properties.encode(PropertyContext::Auth, None, s)
     }
+}
 
+impl DecodeBody for Auth {
     fn decode_body(r: &mut Reader<'_>, _: u8, _: ProtocolVersion) -> Result<Self, DecodeError> {
         let (reason_code, properties) =
             decode_reason_and_properties(r, Self::TYPE, PropertyContext::Auth)?;

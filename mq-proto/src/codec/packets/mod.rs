@@ -12,6 +12,7 @@ pub use ack::{PubAck, PubComp, PubRec, PubRel};
 pub use connack::ConnAck;
 pub use connect::{Connect, Will};
 pub use disconnect::{Auth, Disconnect};
+pub(crate) use publish::AliasedPublish;
 pub use publish::Publish;
 pub use subscribe::{RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions};
 pub use unsubscribe::{UnsubAck, Unsubscribe};
@@ -36,6 +37,10 @@ pub(crate) trait Body: Sized {
     }
     /// Describes the variable header and payload to `s`, validating when `S::CHECKS`.
     fn encode_body<S: Sink>(&self, version: ProtocolVersion, s: &mut S) -> Result<(), EncodeError>;
+}
+
+/// The decoding half of [`Body`].
+pub(crate) trait DecodeBody: Body {
     /// Reads the variable header and payload; the reader spans exactly the Remaining Length.
     fn decode_body(
         r: &mut Reader<'_>,
@@ -75,7 +80,7 @@ pub(crate) fn encode<T: Body, B: BufMut>(
 }
 
 #[inline]
-fn decode<T: Body>(
+fn decode<T: DecodeBody>(
     frame: &Bytes,
     header: FixedHeader,
     version: ProtocolVersion,
@@ -258,8 +263,7 @@ impl Packet {
     ///
     /// Always `Some` on success: the result has the shape
     /// [`Decoder::decode`](crate::Decoder::decode) returns, and is inlined
-    /// there, so a PUBLISH is built in the caller's result rather than copied
-    /// out through each return (a `Packet` is 464 bytes).
+    /// there, so a PUBLISH is built in the caller's result.
     #[inline]
     pub(crate) fn decode_frame(
         frame: Bytes,
@@ -345,6 +349,7 @@ from_packets!(
 );
 
 /// Reads a packet identifier that must not be 0.
+#[inline]
 pub(crate) fn read_packet_id(
     r: &mut Reader<'_>,
     packet_type: PacketType,
@@ -389,5 +394,31 @@ pub(crate) fn check_reason_code(
         Ok(())
     } else {
         Err(EncodeError::InvalidReasonCode { packet_type, code })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    use super::*;
+
+    /// Packets move along the decode and event paths: they stay small.
+    #[test]
+    fn packets_are_small() {
+        let publish = core::mem::size_of::<Publish>();
+        let packet = core::mem::size_of::<Packet>();
+        std::println!("Publish {publish} B, Packet {packet} B");
+        assert!(publish <= 128, "Publish is {publish} bytes");
+        assert!(packet <= 128, "Packet is {packet} bytes");
+    }
+
+    /// Decoded properties parse lazily behind a thread-safe cell: packets
+    /// still cross and are shared between threads.
+    #[test]
+    fn packets_are_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Packet>();
+        check::<crate::Properties>();
     }
 }

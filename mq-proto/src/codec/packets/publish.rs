@@ -2,7 +2,7 @@
 
 use bytes::{Buf, Bytes};
 
-use super::{put_packet_id, read_packet_id, Body, Packet};
+use super::{put_packet_id, read_packet_id, Body, DecodeBody, Packet};
 use crate::codec::error::{DecodeError, EncodeError};
 use crate::codec::frame::FixedHeader;
 use crate::codec::properties::{Properties, PropertyContext};
@@ -57,24 +57,34 @@ impl Publish {
     }
 }
 
-impl Body for Publish {
-    const TYPE: PacketType = PacketType::Publish;
-
-    fn flags(&self) -> u8 {
+impl Publish {
+    /// The PUBLISH flags nibble.
+    #[inline]
+    fn flag_bits(&self) -> u8 {
         (u8::from(self.dup) << 3) | ((self.qos as u8) << 1) | u8::from(self.retain)
     }
 
-    fn encode_body<S: Sink>(&self, version: ProtocolVersion, s: &mut S) -> Result<(), EncodeError> {
+    /// Describes the packet to `s`, with `topic_alias` written as its Topic
+    /// Alias when given (5.0).
+    #[inline]
+    fn encode_with<S: Sink>(
+        &self,
+        topic_alias: Option<u16>,
+        version: ProtocolVersion,
+        s: &mut S,
+    ) -> Result<(), EncodeError> {
+        let v5 = version == ProtocolVersion::V5;
         if S::CHECKS {
             if self.dup && self.qos == QoS::AtMostOnce {
                 return Err(EncodeError::DupWithQoS0);
             }
             let topic = self.topic.bytes();
-            let aliased = version == ProtocolVersion::V5 && self.properties.topic_alias.is_some();
-            if topic.is_empty() && !aliased {
-                return Err(EncodeError::MissingTopicName);
-            }
-            if !topic.is_empty() {
+            if topic.is_empty() {
+                let aliased = topic_alias.is_some() || self.properties.topic_alias().is_some();
+                if !(v5 && aliased) {
+                    return Err(EncodeError::MissingTopicName);
+                }
+            } else {
                 // Length, U+0000 and wildcards: all `put_str` would check, and more.
                 check_topic_name(topic).map_err(EncodeError::InvalidTopicName)?;
             }
@@ -83,27 +93,37 @@ impl Body for Publish {
         if self.qos != QoS::AtMostOnce {
             put_packet_id(s, self.packet_id, PacketType::Publish)?;
         }
-        if version == ProtocolVersion::V5 {
-            self.properties.encode(PropertyContext::Publish, s)?;
+        if v5 {
+            self.properties
+                .encode(PropertyContext::Publish, topic_alias, s)?;
         }
         s.put_slice(&self.payload);
         Ok(())
     }
+}
 
+impl Body for Publish {
+    const TYPE: PacketType = PacketType::Publish;
+
+    fn flags(&self) -> u8 {
+        self.flag_bits()
+    }
+
+    fn encode_body<S: Sink>(&self, version: ProtocolVersion, s: &mut S) -> Result<(), EncodeError> {
+        self.encode_with(None, version, s)
+    }
+}
+
+impl DecodeBody for Publish {
     fn decode_body(
         r: &mut Reader<'_>,
         flags: u8,
         version: ProtocolVersion,
     ) -> Result<Self, DecodeError> {
         // `Decoder::decode` and `Packet::decode` take `Publish::decode_packet`;
-        // this is the same decoding through the `Body` interface.
+        // this is the same decoding through the `DecodeBody` interface.
         let head = Head::decode(r, flags)?;
-        let properties = if version == ProtocolVersion::V5 {
-            Properties::decode(r, PropertyContext::Publish)?
-        } else {
-            Properties::default()
-        };
-        head.check_topic(&properties)?;
+        let properties = head.properties(r, version)?;
         Ok(Publish {
             dup: head.dup,
             qos: head.qos,
@@ -113,6 +133,38 @@ impl Body for Publish {
             payload: r.rest(),
             properties,
         })
+    }
+}
+
+/// A PUBLISH sent with a Topic Alias the client chose (5.0), encoded
+/// without editing the message.
+pub(crate) struct AliasedPublish<'a> {
+    /// The message.
+    pub(crate) publish: &'a Publish,
+    /// Its Topic Alias on this connection.
+    pub(crate) topic_alias: u16,
+}
+
+impl Body for AliasedPublish<'_> {
+    const TYPE: PacketType = PacketType::Publish;
+
+    fn flags(&self) -> u8 {
+        self.publish.flag_bits()
+    }
+
+    fn encode_body<S: Sink>(&self, version: ProtocolVersion, s: &mut S) -> Result<(), EncodeError> {
+        self.publish.encode_with(Some(self.topic_alias), version, s)
+    }
+}
+
+impl AliasedPublish<'_> {
+    /// Appends the packet to `buf` and returns its length; on error nothing is written.
+    pub(crate) fn encode<B: bytes::BufMut>(
+        &self,
+        version: ProtocolVersion,
+        buf: &mut B,
+    ) -> Result<usize, EncodeError> {
+        super::encode(self, version, buf)
     }
 }
 
@@ -148,27 +200,34 @@ impl Head {
         })
     }
 
-    /// An empty topic name needs a Topic Alias to stand for it.
+    /// Reads the properties (5.0; none on 3.1.1) and checks that an empty
+    /// topic name has a Topic Alias to stand for it.
     #[inline]
-    fn check_topic(&self, properties: &Properties) -> Result<(), DecodeError> {
-        if self.topic.bytes().is_empty() && properties.topic_alias.is_none() {
+    fn properties(
+        &self,
+        r: &mut Reader<'_>,
+        version: ProtocolVersion,
+    ) -> Result<Properties, DecodeError> {
+        let properties = if version == ProtocolVersion::V5 {
+            Properties::decode(r, PropertyContext::Publish)?
+        } else {
+            Properties::default()
+        };
+        if self.topic.bytes().is_empty() && properties.topic_alias().is_none() {
             return Err(DecodeError::MissingTopicName);
         }
-        Ok(())
+        Ok(properties)
     }
 }
 
 impl Publish {
-    /// Decodes the PUBLISH `header` describes, as a [`Packet`] built in place
-    /// in the shape [`Decoder::decode`](crate::Decoder::decode) returns; always
-    /// `Some` on success.
+    /// Decodes the PUBLISH `header` describes, as a [`Packet`] in the shape
+    /// [`Decoder::decode`](crate::Decoder::decode) returns; always `Some` on
+    /// success.
     ///
-    /// The properties are read straight into a local (not returned through a
-    /// `Result` and copied again), each branch builds the whole packet as one
-    /// value at its end so the compiler writes it straight into the caller's
-    /// result (a `Packet` is 464 bytes), and the payload takes over `frame`
-    /// itself (moved past the headers) rather than a new slice of it: one
-    /// reference count fewer to take and to drop per message.
+    /// The payload takes over `frame` itself (moved past the headers) rather
+    /// than a new slice of it: one reference count fewer to take and to drop
+    /// per message.
     #[inline]
     pub(crate) fn decode_packet(
         frame: Bytes,
@@ -178,37 +237,17 @@ impl Publish {
         let end = header.packet_len();
         let mut r = Reader::new(&frame, header.header_len, end);
         let head = Head::decode(&mut r, header.flags)?;
-        if version == ProtocolVersion::V5 {
-            let mut properties = Properties::default();
-            properties.decode_into(&mut r, PropertyContext::Publish)?;
-            head.check_topic(&properties)?;
-            let start = r.position();
-            Ok(Some(Packet::Publish(Publish {
-                dup: head.dup,
-                qos: head.qos,
-                retain: head.retain,
-                topic: head.topic,
-                packet_id: head.packet_id,
-                payload: take_payload(frame, start, end),
-                properties,
-            })))
-        } else {
-            // No Topic Alias on 3.1.1. No `Properties` local either: an empty
-            // block is written straight into the result, not built and copied.
-            if head.topic.bytes().is_empty() {
-                return Err(DecodeError::MissingTopicName);
-            }
-            let start = r.position();
-            Ok(Some(Packet::Publish(Publish {
-                dup: head.dup,
-                qos: head.qos,
-                retain: head.retain,
-                topic: head.topic,
-                packet_id: head.packet_id,
-                payload: take_payload(frame, start, end),
-                properties: Properties::default(),
-            })))
-        }
+        let properties = head.properties(&mut r, version)?;
+        let start = r.position();
+        Ok(Some(Packet::Publish(Publish {
+            dup: head.dup,
+            qos: head.qos,
+            retain: head.retain,
+            topic: head.topic,
+            packet_id: head.packet_id,
+            payload: take_payload(frame, start, end),
+            properties,
+        })))
     }
 }
 
@@ -227,6 +266,42 @@ mod tests {
     use super::*;
     use crate::codec::frame::check_frame;
     use crate::codec::frame::Frame;
+
+    /// The client's Topic Alias goes on the wire in place of any the message
+    /// holds, whether its properties were built or decoded.
+    #[test]
+    fn aliased_publish_writes_one_topic_alias() {
+        let v5 = ProtocolVersion::V5;
+        // Message Expiry 60; then the same with Topic Alias 3 as well.
+        let plain = Bytes::from_static(b"\x30\x0d\x00\x03a/b\x05\x02\x00\x00\x00\x3chi");
+        let aliased =
+            Bytes::from_static(b"\x30\x10\x00\x03a/b\x08\x02\x00\x00\x00\x3c\x23\x00\x03hi");
+        for wire in [plain, aliased] {
+            let Ok(Packet::Publish(decoded)) = Packet::decode(&wire, v5) else {
+                panic!("bad test frame {wire:?}");
+            };
+            let mut built = decoded.clone();
+            built.properties.message_expiry_interval = Some(60);
+            for publish in [&decoded, &built] {
+                let mut out = bytes::BytesMut::new();
+                let sent = AliasedPublish {
+                    publish,
+                    topic_alias: 5,
+                };
+                let n = sent.encode(v5, &mut out).unwrap();
+                assert_eq!(n, out.len());
+                let Ok(Packet::Publish(back)) = Packet::decode(&out.freeze(), v5) else {
+                    panic!("aliased PUBLISH does not decode");
+                };
+                assert_eq!(back.properties.topic_alias(), Some(5));
+                assert_eq!(back.properties.message_expiry_interval(), Some(60));
+                assert_eq!(
+                    (back.topic, back.payload),
+                    (decoded.topic.clone(), decoded.payload.clone())
+                );
+            }
+        }
+    }
 
     /// The in-place decoding and the `Body` one agree, on good and bad input.
     #[test]

@@ -2,7 +2,7 @@
 
 use alloc::vec::Vec;
 
-use super::{put_packet_id, read_packet_id, Body};
+use super::{put_packet_id, read_packet_id, Body, DecodeBody};
 use crate::codec::error::{DecodeError, EncodeError};
 use crate::codec::properties::{Properties, PropertyContext};
 use crate::codec::reason::ReasonCode;
@@ -129,7 +129,8 @@ impl Body for Subscribe {
         }
         put_packet_id(s, self.packet_id, Self::TYPE)?;
         if version == ProtocolVersion::V5 {
-            self.properties.encode(PropertyContext::Subscribe, s)?;
+            self.properties
+                .encode(PropertyContext::Subscribe, None, s)?;
         }
         for sub in &self.subscriptions {
             if S::CHECKS {
@@ -145,7 +146,9 @@ impl Body for Subscribe {
         }
         Ok(())
     }
+}
 
+impl DecodeBody for Subscribe {
     fn decode_body(
         r: &mut Reader<'_>,
         _: u8,
@@ -248,7 +251,7 @@ impl Body for SubAck {
     fn encode_body<S: Sink>(&self, version: ProtocolVersion, s: &mut S) -> Result<(), EncodeError> {
         put_packet_id(s, self.packet_id, Self::TYPE)?;
         if version == ProtocolVersion::V5 {
-            self.properties.encode(PropertyContext::SubAck, s)?;
+            self.properties.encode(PropertyContext::SubAck, None, s)?;
             encode_reason_codes(
                 &self.reason_codes,
                 Self::TYPE,
@@ -259,7 +262,9 @@ impl Body for SubAck {
             encode_reason_codes(&self.reason_codes, Self::TYPE, valid_v311_suback, s)
         }
     }
+}
 
+impl DecodeBody for SubAck {
     fn decode_body(
         r: &mut Reader<'_>,
         _: u8,

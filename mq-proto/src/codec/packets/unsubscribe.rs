@@ -3,7 +3,7 @@
 use alloc::vec::Vec;
 
 use super::subscribe::{decode_reason_codes, encode_reason_codes};
-use super::{put_packet_id, read_packet_id, Body};
+use super::{put_packet_id, read_packet_id, Body, DecodeBody};
 use crate::codec::error::{DecodeError, EncodeError};
 use crate::codec::properties::{Properties, PropertyContext};
 use crate::codec::reason::ReasonCode;
@@ -32,7 +32,8 @@ impl Body for Unsubscribe {
         }
         put_packet_id(s, self.packet_id, Self::TYPE)?;
         if version == ProtocolVersion::V5 {
-            self.properties.encode(PropertyContext::Unsubscribe, s)?;
+            self.properties
+                .encode(PropertyContext::Unsubscribe, None, s)?;
         }
         for filter in &self.filters {
             if S::CHECKS {
@@ -43,7 +44,9 @@ impl Body for Unsubscribe {
         }
         Ok(())
     }
+}
 
+impl DecodeBody for Unsubscribe {
     fn decode_body(
         r: &mut Reader<'_>,
         _: u8,
@@ -90,7 +93,7 @@ impl Body for UnsubAck {
     fn encode_body<S: Sink>(&self, version: ProtocolVersion, s: &mut S) -> Result<(), EncodeError> {
         put_packet_id(s, self.packet_id, Self::TYPE)?;
         if version == ProtocolVersion::V5 {
-            self.properties.encode(PropertyContext::UnsubAck, s)?;
+            self.properties.encode(PropertyContext::UnsubAck, None, s)?;
             encode_reason_codes(
                 &self.reason_codes,
                 Self::TYPE,
@@ -100,7 +103,9 @@ impl Body for UnsubAck {
         }
         Ok(())
     }
+}
 
+impl DecodeBody for UnsubAck {
     fn decode_body(
         r: &mut Reader<'_>,
         _: u8,

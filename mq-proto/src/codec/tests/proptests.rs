@@ -22,12 +22,13 @@ use alloc::vec::Vec;
 use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
 
+use crate::codec::wire::{Counter, Reader, Writer};
 use crate::topic::{validate_topic_filter, validate_topic_name};
 use crate::{
     Auth, ConnAck, Connect, ConnectReturnCode, Decoder, Disconnect, MqttString, Packet, PacketType,
-    PayloadFormat, Properties, PropertyContext, PropertyId, ProtocolVersion, PubAck, PubComp,
-    PubRec, PubRel, Publish, QoS, ReasonCode, RetainHandling, SubAck, Subscribe, Subscription,
-    SubscriptionOptions, UnsubAck, Unsubscribe, Will, VARIABLE_BYTE_INTEGER_MAX,
+    PayloadFormat, Properties, PropertyContext, PropertyId, PropertyValues, ProtocolVersion,
+    PubAck, PubComp, PubRec, PubRel, Publish, QoS, ReasonCode, RetainHandling, SubAck, Subscribe,
+    Subscription, SubscriptionOptions, UnsubAck, Unsubscribe, Will, VARIABLE_BYTE_INTEGER_MAX,
 };
 
 /// Cases per property: enough to cover every packet type many times, small
@@ -185,7 +186,7 @@ fn properties(context: PropertyContext) -> impl Strategy<Value = Properties> {
         opt(any::<bool>()),
     );
     (message, session, limits).prop_map(move |(m, s, l)| {
-        let mut p = Properties {
+        let mut p = Properties::from(PropertyValues {
             payload_format_indicator: m.0,
             message_expiry_interval: m.1,
             content_type: m.2,
@@ -213,7 +214,7 @@ fn properties(context: PropertyContext) -> impl Strategy<Value = Properties> {
             wildcard_subscription_available: l.7,
             subscription_identifier_available: l.8,
             shared_subscription_available: l.9,
-        };
+        });
         restrict(&mut p, context);
         p
     })
@@ -732,6 +733,55 @@ proptest! {
             prop_assert_eq!(Packet::decode(&again, version), Ok(decoded));
         }
     }
+
+    /// A decoded property block reads through every accessor, and through
+    /// its fields, as the values it was encoded from, and re-encodes to the
+    /// same bytes; in another packet it is checked against that packet's rules.
+    #[test]
+    fn decoded_properties_read_as_encoded(
+        (context, built) in prop_oneof![
+            Just(PropertyContext::Publish),
+            Just(PropertyContext::ConnAck),
+            Just(PropertyContext::Connect),
+            Just(PropertyContext::Will),
+            Just(PropertyContext::Subscribe),
+            Just(PropertyContext::Disconnect),
+        ]
+        .prop_flat_map(|c| (Just(c), properties(c))),
+        other in prop_oneof![Just(PropertyContext::Will), Just(PropertyContext::ConnAck)],
+    ) {
+        let block = encode_properties(&built, context).map_err(|e| TestCaseError::fail(alloc::format!("{e}")))?;
+        let mut r = Reader::new(&block, 0, block.len());
+        let decoded = Properties::decode(&mut r, context);
+        prop_assert_eq!(r.remaining(), 0);
+        let decoded = decoded.map_err(|e| TestCaseError::fail(alloc::format!("{e}")))?;
+        prop_assert!(decoded.reads_as(built.values()), "{:?}", decoded);
+        prop_assert!(decoded.clone().reads_as(built.values()));
+        prop_assert_eq!(decoded.values(), built.values());
+        prop_assert_eq!(&decoded, &built);
+        prop_assert_eq!(encode_properties(&decoded, context), Ok(block));
+        prop_assert_eq!(
+            encode_properties(&decoded, other),
+            encode_properties(&built, other)
+        );
+        let mut edited = decoded.clone();
+        edited.user_properties.push((MqttString::from("k"), MqttString::from("v")));
+        prop_assert!(edited.reads_as(edited.values()));
+        prop_assert_eq!(edited.user_properties().count(), built.user_properties.len() + 1);
+    }
+}
+
+/// The Property Length and properties of `p`, as a packet in `context` writes them.
+fn encode_properties(
+    p: &Properties,
+    context: PropertyContext,
+) -> Result<Bytes, crate::EncodeError> {
+    let mut measured = Counter::<true>::new();
+    p.encode(context, None, &mut measured)?;
+    let mut buf = BytesMut::new();
+    p.encode(context, None, &mut Writer::new(&mut buf, &measured))?;
+    assert_eq!(buf.len(), measured.len);
+    Ok(buf.freeze())
 }
 
 // ---------------------------------------------------------------- regressions

@@ -10,9 +10,9 @@ use bytes::{Bytes, BytesMut};
 
 use crate::codec::{
     check_frame, Auth, ConnAck, Connect, DecodeError, Decoder, Disconnect, Frame, MqttString,
-    Packet, PayloadFormat, Properties, PropertyId, ProtocolVersion, PubAck, PubComp, PubRec,
-    PubRel, Publish, QoS, ReasonCode, RetainHandling, SubAck, Subscribe, Subscription,
-    SubscriptionOptions, UnsubAck, Unsubscribe, Will, MAX_PACKET_SIZE,
+    Packet, PayloadFormat, Properties, PropertyId, PropertyValues, ProtocolVersion, PubAck,
+    PubComp, PubRec, PubRel, Publish, QoS, ReasonCode, RetainHandling, SubAck, Subscribe,
+    Subscription, SubscriptionOptions, UnsubAck, Unsubscribe, Will, MAX_PACKET_SIZE,
 };
 use ProtocolVersion::{V311, V5};
 
@@ -164,7 +164,7 @@ fn connect_v5_full() -> Connect {
             payload: Bytes::from_static(b"gone"),
             qos: QoS::ExactlyOnce,
             retain: false,
-            properties: Properties {
+            properties: Properties::from(PropertyValues {
                 payload_format_indicator: Some(PayloadFormat::Utf8),
                 message_expiry_interval: Some(120),
                 content_type: Some(s("text/plain")),
@@ -172,12 +172,12 @@ fn connect_v5_full() -> Connect {
                 correlation_data: Some(Bytes::from_static(&[0xCA, 0xFE])),
                 will_delay_interval: Some(5),
                 user_properties: vec![user("a", "b")],
-                ..Properties::default()
-            },
+                ..PropertyValues::default()
+            }),
         }),
         username: Some(s("username")),
         password: Some(Bytes::from_static(&[0x00, 0xFF, 0x10])),
-        properties: Properties {
+        properties: Properties::from(PropertyValues {
             session_expiry_interval: Some(3600),
             authentication_method: Some(s("SCRAM")),
             authentication_data: Some(Bytes::from_static(&[0x01, 0x02])),
@@ -187,8 +187,8 @@ fn connect_v5_full() -> Connect {
             topic_alias_maximum: Some(10),
             user_properties: vec![user("k", "v")],
             maximum_packet_size: Some(65536),
-            ..Properties::default()
-        },
+            ..PropertyValues::default()
+        }),
     }
 }
 
@@ -299,7 +299,7 @@ fn connack_v5_capabilities() -> ConnAck {
     ConnAck {
         session_present: false,
         reason_code: ReasonCode::Success,
-        properties: Properties {
+        properties: Properties::from(PropertyValues {
             session_expiry_interval: Some(7200),
             assigned_client_identifier: Some(s("auto-1")),
             server_keep_alive: Some(120),
@@ -315,8 +315,8 @@ fn connack_v5_capabilities() -> ConnAck {
             wildcard_subscription_available: Some(false),
             subscription_identifier_available: Some(true),
             shared_subscription_available: Some(false),
-            ..Properties::default()
-        },
+            ..PropertyValues::default()
+        }),
     }
 }
 
@@ -452,7 +452,7 @@ fn publish_v5_full() -> Publish {
         topic: s("s/1"),
         packet_id: 258,
         payload: Bytes::from_static(b"{}"),
-        properties: Properties {
+        properties: Properties::from(PropertyValues {
             payload_format_indicator: Some(PayloadFormat::Utf8),
             message_expiry_interval: Some(30),
             content_type: Some(s("json")),
@@ -461,8 +461,8 @@ fn publish_v5_full() -> Publish {
             subscription_identifiers: vec![1, 200, 268_435_455],
             topic_alias: Some(3),
             user_properties: vec![user("k", "1"), user("k", "2"), user("a", "3")],
-            ..Properties::default()
-        },
+            ..PropertyValues::default()
+        }),
     }
 }
 
@@ -559,11 +559,11 @@ fn puback_v5_with_reason_string_and_user_property() {
     let puback = PubAck {
         packet_id: 10,
         reason_code: ReasonCode::QuotaExceeded,
-        properties: Properties {
+        properties: Properties::from(PropertyValues {
             reason_string: Some(s("full")),
             user_properties: vec![user("k", "v")],
-            ..Properties::default()
-        },
+            ..PropertyValues::default()
+        }),
     };
     assert_wire(&puback.into(), V5, expected);
 }
@@ -704,10 +704,10 @@ fn pubcomp_v5_with_reason_string() {
     let pubcomp = PubComp {
         packet_id: 1,
         reason_code: ReasonCode::PacketIdentifierNotFound,
-        properties: Properties {
+        properties: Properties::from(PropertyValues {
             reason_string: Some(s("gone")),
-            ..Properties::default()
-        },
+            ..PropertyValues::default()
+        }),
     };
     assert_wire(&pubcomp.into(), V5, expected);
 }
@@ -790,11 +790,11 @@ fn subscribe_v5_all_options_subscription_identifier_and_shared_filter() {
                 },
             },
         ],
-        properties: Properties {
+        properties: Properties::from(PropertyValues {
             subscription_identifiers: vec![1000],
             user_properties: vec![user("u", "v")],
-            ..Properties::default()
-        },
+            ..PropertyValues::default()
+        }),
     };
     assert_wire(&subscribe.into(), V5, expected);
 }
@@ -846,10 +846,10 @@ fn suback_v5_mixed_reason_codes() {
     ];
     let suback = SubAck {
         packet_id: 2,
-        properties: Properties {
+        properties: Properties::from(PropertyValues {
             reason_string: Some(s("partial")),
-            ..Properties::default()
-        },
+            ..PropertyValues::default()
+        }),
         reason_codes: vec![
             ReasonCode::GRANTED_QOS_0,
             ReasonCode::GrantedQoS1,
@@ -902,10 +902,10 @@ fn unsubscribe_v5_shared_filter_with_user_property() {
     let unsubscribe = Unsubscribe {
         packet_id: 6,
         filters: vec![s("$share/g/x"), s("y/+")],
-        properties: Properties {
+        properties: Properties::from(PropertyValues {
             user_properties: vec![user("k", "v")],
-            ..Properties::default()
-        },
+            ..PropertyValues::default()
+        }),
     };
     assert_wire(&unsubscribe.into(), V5, expected);
 }
@@ -943,10 +943,10 @@ fn unsuback_v5_with_reason_string_and_reason_codes() {
     ];
     let unsuback = UnsubAck {
         packet_id: 6,
-        properties: Properties {
+        properties: Properties::from(PropertyValues {
             reason_string: Some(s("no")),
-            ..Properties::default()
-        },
+            ..PropertyValues::default()
+        }),
         reason_codes: vec![
             ReasonCode::Success,
             ReasonCode::NoSubscriptionExisted,
@@ -1078,12 +1078,12 @@ fn disconnect_v5_use_another_server_with_server_reference() {
     ];
     let disconnect = Disconnect {
         reason_code: ReasonCode::UseAnotherServer,
-        properties: Properties {
+        properties: Properties::from(PropertyValues {
             server_reference: Some(s("srv2")),
             reason_string: Some(s("bye")),
             user_properties: vec![user("k", "v")],
-            ..Properties::default()
-        },
+            ..PropertyValues::default()
+        }),
     };
     assert_wire(&disconnect.into(), V5, expected);
 }
@@ -1136,13 +1136,13 @@ fn auth_v5_continue_authentication_with_method_data_and_reason_string() {
     ];
     let auth = Auth {
         reason_code: ReasonCode::ContinueAuthentication,
-        properties: Properties {
+        properties: Properties::from(PropertyValues {
             authentication_method: Some(s("SCRAM-SHA-1")),
             authentication_data: Some(Bytes::from_static(&[1, 2, 3, 4])),
             reason_string: Some(s("step")),
             user_properties: vec![user("k", "v")],
-            ..Properties::default()
-        },
+            ..PropertyValues::default()
+        }),
     };
     assert_wire(&auth.into(), V5, expected);
 }
