@@ -15,7 +15,7 @@ use mq_proto::{
 };
 
 use crate::channel::{inbox, reply, EventHub, Events, Inbox, Reply, Waiter};
-use crate::engine::{Command, Parts};
+use crate::engine::{Command, Parts, StopSignal};
 use crate::runtime::Spawn;
 use crate::{ConnectOptions, Error, Message, Snapshot};
 
@@ -46,6 +46,7 @@ pub struct Client {
     events: EventHub,
     subscription_capacity: usize,
     spawn: Arc<dyn Spawn>,
+    stop: StopSignal,
 }
 
 impl std::fmt::Debug for Client {
@@ -88,6 +89,7 @@ impl Client {
             events: parts.events.clone(),
             subscription_capacity: options.subscription_capacity.max(1),
             spawn,
+            stop: parts.stop.clone(),
         }
     }
 
@@ -203,6 +205,8 @@ impl Client {
 
     /// Sends DISCONNECT with a reason code and properties (5.0) and stops the client.
     pub async fn disconnect_with(&self, disconnect: Disconnect) -> Result<(), Error> {
+        // A write stuck behind a broker that stopped reading gives up soon.
+        self.stop.request();
         match self
             .ask(|reply| Command::Disconnect { disconnect, reply })
             .await

@@ -12,7 +12,7 @@ use std::time::Duration;
 use bytes::BytesMut;
 use mq_proto::url::BrokerUrl;
 
-use crate::engine::{Command, Engine, Input, Output, Wait};
+use crate::engine::{Command, Engine, Input, Output, StopSignal, Wait, CLOSE_GRACE};
 use crate::runtime::{BoxFuture, BoxTransport, Broker, Runtime, Timer};
 use crate::{Client, ConnectOptions, Error, Instant};
 
@@ -79,10 +79,12 @@ async fn run<R: Runtime>(runtime: Arc<R>, broker: Arc<Broker>, mut engine: Engin
                 io.dial = Some(runtime.dial(&broker));
                 continue;
             }
-            Output::Write { data, stall } => match io.write(&data, stall).await {
-                Ok(()) => continue,
-                Err(e) => Input::TransportClosed(Some(e)),
-            },
+            Output::Write { data, stall } => {
+                match io.write(&data, stall, engine.stop_signal()).await {
+                    Ok(()) => continue,
+                    Err(e) => Input::TransportClosed(Some(e)),
+                }
+            }
             Output::Close { grace } => {
                 io.close(grace).await;
                 continue;
@@ -121,15 +123,23 @@ impl<T: Timer> Io<T> {
         self.origin + instant.as_duration()
     }
 
-    /// Writes and flushes all of `data`; fails when no progress is made for `stall`.
-    async fn write(&mut self, data: &[u8], stall: Duration) -> io::Result<()> {
+    /// Writes and flushes all of `data`; fails when no progress is made for
+    /// `stall`, or for [`CLOSE_GRACE`] once a stop was requested.
+    async fn write(&mut self, data: &[u8], stall: Duration, stop: &StopSignal) -> io::Result<()> {
         let Some(transport) = self.transport.as_mut() else {
             return Err(io::ErrorKind::NotConnected.into());
         };
         let timer = &mut self.timer;
+        let mut stall = stall;
         timer.reset(std::time::Instant::now() + stall);
         let mut written = 0;
+        let mut stopping = false;
         poll_fn(|cx| {
+            if !stopping && stop.is_requested() {
+                stopping = true;
+                stall = stall.min(CLOSE_GRACE);
+                timer.reset(std::time::Instant::now() + stall);
+            }
             // A deadline that passed with no progress ends the write, even if
             // the socket would take a few more bytes now (futures-io retries
             // the write on every poll, tokio only when the socket says so).
@@ -141,7 +151,15 @@ impl<T: Timer> Io<T> {
                     ready!(transport.poll_flush(cx))?;
                     return Poll::Ready(Ok(()));
                 }
-                match ready!(transport.poll_write(cx, &data[written..])) {
+                let polled = transport.poll_write(cx, &data[written..]);
+                if polled.is_pending() && !stopping {
+                    // Woken by a disconnect while the broker does not read.
+                    stop.register(cx.waker());
+                    if stop.is_requested() {
+                        cx.waker().wake_by_ref();
+                    }
+                }
+                match ready!(polled) {
                     Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
                     Ok(n) => {
                         written += n;

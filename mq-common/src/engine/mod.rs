@@ -17,7 +17,7 @@
 //! | output | the adapter |
 //! |---|---|
 //! | [`Output::Dial`] | starts opening a transport to the broker; answers later with [`Input::Dialed`] or [`Input::DialFailed`]. Until then it keeps polling and waiting as told (commands go on). |
-//! | [`Output::Write`] | writes all the bytes, in order, before polling again; a write that makes no progress for `stall` is [`Input::TransportClosed`]. |
+//! | [`Output::Write`] | writes all the bytes, in order, before polling again; a write that makes no progress for `stall` (for [`CLOSE_GRACE`] once [`Engine::stop_signal`] is requested) is [`Input::TransportClosed`]. |
 //! | [`Output::Close`] | flushes and shuts the transport down within `grace`, then drops it; or abandons a dial in progress. |
 //! | [`Output::Wait`] | waits for the first of: bytes to read (only if `read`) → [`Input::Received`] / [`Input::Read`]; a command on [`Engine::command_receiver`] (only if `commands`) → [`Input::Command`], or [`Input::HandlesDropped`] when every sender is gone; the `room` signal → [`Input::Room`]; the time `until` → [`Input::Timeout`]. |
 //! | [`Output::Stopped`] | drops the engine: the client is over. |
@@ -51,7 +51,9 @@ mod tests;
 
 use std::collections::{HashMap, VecDeque};
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::Waker;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
@@ -165,6 +167,49 @@ fn write_stall(options: &ConnectOptions) -> Duration {
     options.write_timeout.min(keep_alive + ping_timeout)
 }
 
+/// Rung by a handle's `disconnect` before its command is queued, so a write
+/// stuck behind a broker that stopped reading has only [`CLOSE_GRACE`] left
+/// instead of its stall bound (the adapter checks it while a write waits).
+#[derive(Clone, Debug, Default)]
+pub struct StopSignal(Arc<StopState>);
+
+#[derive(Debug, Default)]
+struct StopState {
+    requested: AtomicBool,
+    waker: Mutex<Option<Waker>>,
+}
+
+impl StopSignal {
+    /// Asks the engine to stop soon: wakes a write that waits.
+    pub fn request(&self) {
+        self.0.requested.store(true, Ordering::Release);
+        let waker = self
+            .0
+            .waker
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// Whether a stop was asked for.
+    pub fn is_requested(&self) -> bool {
+        self.0.requested.load(Ordering::Acquire)
+    }
+
+    /// Wakes `waker` on the next [`StopSignal::request`]; check
+    /// [`StopSignal::is_requested`] after registering.
+    pub fn register(&self, waker: &Waker) {
+        let mut slot = self.0.waker.lock().unwrap_or_else(PoisonError::into_inner);
+        match slot.as_ref() {
+            Some(w) if w.will_wake(waker) => {}
+            _ => *slot = Some(waker.clone()),
+        }
+    }
+}
+
 /// A new engine and the ends user handles hold.
 #[derive(Debug)]
 pub struct Parts {
@@ -178,6 +223,8 @@ pub struct Parts {
     pub snapshot: Arc<Mutex<Snapshot>>,
     /// Resolves when the first connection is accepted or fails.
     pub first_connect: Waiter<()>,
+    /// For handles' `disconnect`: see [`StopSignal`].
+    pub stop: StopSignal,
 }
 
 /// The sans-IO client above the protocol core. See the [module docs](self).
@@ -208,6 +255,7 @@ pub struct Engine {
     disconnect_reply: Option<Reply<()>>,
     /// The user stopped the client, or it cannot go on.
     stopping: bool,
+    stop_signal: StopSignal,
 }
 
 impl Engine {
@@ -242,14 +290,22 @@ impl Engine {
             reauth: None,
             disconnect_reply: None,
             stopping: false,
+            stop_signal: StopSignal::default(),
         };
+        let stop = engine.stop_signal.clone();
         Parts {
             engine,
             commands: commands_tx,
             events,
             snapshot,
             first_connect,
+            stop,
         }
+    }
+
+    /// The signal a handle's `disconnect` rings; see [`StopSignal`].
+    pub fn stop_signal(&self) -> &StopSignal {
+        &self.stop_signal
     }
 
     /// The protocol core, to read its state (statistics, capabilities...).
