@@ -34,7 +34,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let events = client.events();
     thread::spawn(move || {
-        for event in events {
+        // `Events` is a stream; `block_on` iterates it on this thread.
+        for event in futures_lite::stream::block_on(events) {
             println!("event: {event:?}");
         }
     });

@@ -16,7 +16,7 @@ fn main() -> Result<(), mq_blocking::Error> {
         client.protocol_version()
     );
 
-    let sub = client.subscribe("mq/blocking/#", QoS::ExactlyOnce)?;
+    let mut sub = client.subscribe("mq/blocking/#", QoS::ExactlyOnce)?;
     for (qos, text) in [
         (QoS::AtMostOnce, "zero"),
         (QoS::AtLeastOnce, "one"),

@@ -1,59 +1,39 @@
-//! The user's handle: `Send + Sync`, cheap to clone, usable from many threads.
+//! The blocking handles: thin wrappers that wait on thread for mq-common's
+//! async [`Client`](mq_common::Client) and its channels.
 
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex};
+use std::future::{Future, IntoFuture};
 use std::time::Duration;
 
+use async_io::Timer;
 use bytes::Bytes;
-use mq_common::legacy::Command;
-use mq_common::{ClientEvent, Error, Message, Snapshot};
-use mq_proto::client::{CommandError, RouteId, ServerCapabilities, Stats};
-use mq_proto::{
-    Disconnect, MqttString, ProtocolVersion, Publish, QoS, ReasonCode, Subscribe, Unsubscribe,
-};
+use futures_lite::future::{self, block_on};
+use mq_common::channel::Events;
+use mq_common::{Error, Message, PublishToken};
+use mq_proto::client::{CommandError, ServerCapabilities, Stats};
+use mq_proto::{Disconnect, MqttString, ProtocolVersion, Publish, QoS, ReasonCode, Subscribe};
 
-use crate::channels::{once, Events, Sink, Std, Waiter};
-use crate::driver::Doorbell;
-
-/// A connected MQTT client on plain threads. See the [crate documentation](crate).
-#[derive(Clone)]
-pub struct Client {
-    pub(crate) commands: SyncSender<Command<Std>>,
-    pub(crate) bell: Doorbell,
-    pub(crate) shared: Arc<Mutex<Snapshot>>,
-    pub(crate) events: Events,
-    pub(crate) subscription_capacity: usize,
+/// `fut`'s output, or `None` once `timeout` has passed (the future is dropped:
+/// every future used here is cancel-safe).
+fn within<T>(timeout: Duration, fut: impl Future<Output = T>) -> Option<T> {
+    block_on(future::or(async { Some(fut.await) }, async {
+        Timer::after(timeout).await;
+        None
+    }))
 }
 
-impl std::fmt::Debug for Client {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client")
-            .field("state", &self.snapshot())
-            .finish()
-    }
-}
+/// A connected MQTT client on plain threads; cheap to clone, `Send + Sync`,
+/// usable from many threads. See the [crate documentation](crate).
+///
+/// The rules are mq-common's [`Client`](mq_common::Client)'s: the client runs
+/// while any `Client` clone or any [`Subscription`] exists (dropping the last
+/// disconnects normally); [`Client::events`] listeners see the events after
+/// they were made, up to 64 unread ones (beyond that they miss the newest).
+#[derive(Clone, Debug)]
+pub struct Client(mq_common::Client);
 
 impl Client {
-    fn snapshot(&self) -> Snapshot {
-        match self.shared.lock() {
-            Ok(s) => s.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
-    }
-
-    fn send(&self, command: Command<Std>) -> Result<(), Error> {
-        self.commands.send(command).map_err(|_| Error::Closed)?;
-        self.bell.ring();
-        Ok(())
-    }
-
-    fn ask<T>(
-        &self,
-        build: impl FnOnce(crate::channels::Once<T>) -> Command<Std>,
-    ) -> Result<T, Error> {
-        let (reply, waiter) = once();
-        self.send(build(reply))?;
-        waiter.wait()
+    pub(crate) fn new(client: mq_common::Client) -> Self {
+        Client(client)
     }
 
     /// Starts a publish of `payload` to `topic` (QoS 0 unless set); finish it
@@ -64,7 +44,7 @@ impl Client {
         payload: impl Into<Bytes>,
     ) -> PublishBuilder<'_> {
         PublishBuilder {
-            client: self,
+            client: &self.0,
             publish: Publish::new(topic, payload),
         }
     }
@@ -81,18 +61,7 @@ impl Client {
     /// Subscribes with several filters, options, a Subscription Identifier and
     /// User Properties (`packet.packet_id` is ignored).
     pub fn subscribe_with(&self, packet: Subscribe) -> Result<Subscription, Error> {
-        let (sink, rx) = Sink::channel(self.subscription_capacity);
-        let granted = self.ask(|reply| Command::Subscribe {
-            packet,
-            sink,
-            reply,
-        })?;
-        Ok(Subscription {
-            rx,
-            routes: granted.routes,
-            reason_codes: granted.reason_codes,
-            client: self.clone(),
-        })
+        block_on(self.0.subscribe_with(packet)).map(Subscription)
     }
 
     /// Subscribes and calls `handler` for every message on a thread of its own
@@ -100,15 +69,12 @@ impl Client {
     pub fn subscribe_callback<F>(
         &self,
         packet: Subscribe,
-        mut handler: F,
+        handler: F,
     ) -> Result<Vec<ReasonCode>, Error>
     where
         F: FnMut(Message) + Send + 'static,
     {
-        let sub = self.subscribe_with(packet)?;
-        let codes = sub.reason_codes.clone();
-        std::thread::spawn(move || sub.for_each(&mut handler));
-        Ok(codes)
+        block_on(self.0.subscribe_callback(packet, handler))
     }
 
     /// Unsubscribes `filters` and waits for UNSUBACK; their subscriptions end.
@@ -117,211 +83,195 @@ impl Client {
         I: IntoIterator<Item = F>,
         F: Into<MqttString>,
     {
-        let packet = Unsubscribe {
-            filters: filters.into_iter().map(Into::into).collect(),
-            ..Default::default()
-        };
-        self.ask(|reply| Command::Unsubscribe { packet, reply })
+        block_on(self.0.unsubscribe(filters))
     }
 
     /// The default route: messages no subscription claims. Replaces any earlier one.
     pub fn unrouted_messages(&self) -> Result<Subscription, Error> {
-        let (sink, rx) = Sink::channel(self.subscription_capacity);
-        self.send(Command::DefaultRoute(sink))?;
-        Ok(Subscription {
-            rx,
-            routes: Vec::new(),
-            reason_codes: Vec::new(),
-            client: self.clone(),
-        })
+        block_on(self.0.unrouted_messages()).map(Subscription)
     }
 
-    /// Sends DISCONNECT and stops the client, from any thread, also while reconnecting.
+    /// Sends DISCONNECT and stops the client, from any thread, also while
+    /// reconnecting. Ok if it had stopped already.
     pub fn disconnect(&self) -> Result<(), Error> {
-        self.disconnect_with(Disconnect::default())
+        block_on(self.0.disconnect())
     }
 
     /// Sends DISCONNECT with a reason code and properties (5.0) and stops the client.
     pub fn disconnect_with(&self, disconnect: Disconnect) -> Result<(), Error> {
-        match self.ask(|reply| Command::Disconnect { disconnect, reply }) {
-            Err(Error::Closed) => Ok(()),
-            other => other,
-        }
+        block_on(self.0.disconnect_with(disconnect))
     }
 
     /// Re-authenticates with the configured authenticator (5.0).
     pub fn reauthenticate(&self) -> Result<(), Error> {
-        self.ask(Command::Reauthenticate)
+        block_on(self.0.reauthenticate())
     }
 
-    /// Sends a request (5.0): publishes with a Response Topic and Correlation
-    /// Data, and waits up to `timeout` for the reply.
+    /// Sends a request (5.0): publishes at QoS 1 with a Response Topic and
+    /// Correlation Data, and waits up to `timeout` for the reply (`Error::Timeout`).
     pub fn request(
         &self,
         topic: impl Into<MqttString>,
         payload: impl Into<Bytes>,
         timeout: Duration,
     ) -> Result<Message, Error> {
-        let mut publish = Publish::new(topic, payload);
-        publish.qos = QoS::AtLeastOnce;
-        self.ask(|reply| Command::Request {
-            publish,
-            timeout,
-            reply,
-        })
+        block_on(self.0.request(topic, payload, timeout))
     }
 
-    /// Connection events (connected, lost, reconnecting, redirects); a listener
-    /// more than 64 events behind misses the newest.
-    pub fn events(&self) -> Receiver<ClientEvent> {
-        self.events.listen()
+    /// Connection events from now on (connected, lost, reconnecting,
+    /// redirects): wait with `recv_timeout`, or `.await` them; they end when
+    /// the client stops.
+    pub fn events(&self) -> Events {
+        self.0.events()
     }
 
     /// Whether the client is connected now.
     pub fn is_connected(&self) -> bool {
-        self.snapshot().connected
+        self.0.is_connected()
     }
 
     /// Whether the client has stopped for good.
     pub fn is_closed(&self) -> bool {
-        self.snapshot().closed
+        self.0.is_closed()
     }
 
     /// The broker's capabilities from the last CONNACK.
     pub fn server_capabilities(&self) -> ServerCapabilities {
-        self.snapshot().capabilities
+        self.0.server_capabilities()
     }
 
     /// The client identifier in use.
     pub fn client_id(&self) -> MqttString {
-        self.snapshot().client_id
+        self.0.client_id()
     }
 
     /// The protocol version in use (after any fallback to 3.1.1).
     pub fn protocol_version(&self) -> ProtocolVersion {
-        self.snapshot().version
+        self.0.protocol_version()
     }
 
     /// Counters of packets, bytes, reconnects and drops.
     pub fn stats(&self) -> Stats {
-        self.snapshot().stats
+        self.0.stats()
     }
 
     /// Publishes waiting in the outgoing queue.
     pub fn queued(&self) -> usize {
-        self.snapshot().queued
+        self.0.queued()
     }
 
     /// QoS 1/2 publishes sent and not yet acknowledged.
     pub fn in_flight(&self) -> usize {
-        self.snapshot().in_flight
+        self.0.in_flight()
     }
 }
 
 /// A publish being built.
 #[must_use = "a publish does nothing until sent"]
 pub struct PublishBuilder<'a> {
-    client: &'a Client,
+    client: &'a mq_common::Client,
     publish: Publish,
 }
 
 mq_common::publish_setters!(PublishBuilder<'_>);
 
-impl PublishBuilder<'_> {
-    /// Hands the message to the client, waiting for room in the command queue.
-    pub fn send(self) -> Result<PublishHandle, Error> {
-        let (reply, waiter) = once();
-        self.client.send(Command::Publish {
-            publish: self.publish,
-            reply,
-        })?;
-        Ok(PublishHandle { waiter })
+impl<'a> PublishBuilder<'a> {
+    fn into_async(
+        publish: Publish,
+        client: &'a mq_common::Client,
+    ) -> mq_common::PublishBuilder<'a> {
+        client
+            .publish(publish.topic, publish.payload)
+            .qos(publish.qos)
+            .retain(publish.retain)
+            .properties(publish.properties)
     }
 
-    /// Hands the message to the client without waiting; fails at once if the command queue is full.
-    pub fn try_send(self) -> Result<PublishHandle, Error> {
-        let (reply, waiter) = once();
-        let command = Command::Publish {
-            publish: self.publish,
-            reply,
-        };
-        match self.client.commands.try_send(command) {
-            Ok(()) => {
-                self.client.bell.ring();
-                Ok(PublishHandle { waiter })
+    /// Hands the message to the client, waiting for room in the command
+    /// queue. While the queue is full, this waits for the message's own
+    /// outcome (the handle is then already complete).
+    pub fn send(self) -> Result<PublishHandle, Error> {
+        let client = self.client;
+        match Self::into_async(self.publish.clone(), client).try_send() {
+            Err(Error::Command(CommandError::QueueFull(_))) => {
+                let outcome = block_on(Self::into_async(self.publish, client).into_future());
+                Ok(PublishHandle(Handle::Done(Some(outcome))))
             }
-            Err(TrySendError::Full(_)) => Err(Error::Command(CommandError::QueueFull(
-                self.client.subscription_capacity,
-            ))),
-            Err(TrySendError::Disconnected(_)) => Err(Error::Closed),
+            sent => sent.map(|token| PublishHandle(Handle::Pending(token))),
         }
+    }
+
+    /// Hands the message to the client without waiting; fails at once with
+    /// `CommandError::QueueFull(command_capacity)` if the command queue is full.
+    pub fn try_send(self) -> Result<PublishHandle, Error> {
+        Self::into_async(self.publish, self.client)
+            .try_send()
+            .map(|token| PublishHandle(Handle::Pending(token)))
     }
 }
 
 /// Completes when the broker acknowledged the publish (QoS 0: when written).
 /// Dropping it does not withdraw the message.
-pub struct PublishHandle {
-    waiter: Waiter<ReasonCode>,
+#[derive(Debug)]
+pub struct PublishHandle(Handle);
+
+#[derive(Debug)]
+enum Handle {
+    Pending(PublishToken),
+    /// `None` once taken.
+    Done(Option<Result<ReasonCode, Error>>),
 }
 
 impl PublishHandle {
     /// Waits for the outcome.
     pub fn wait(self) -> Result<ReasonCode, Error> {
-        self.waiter.wait()
+        match self.0 {
+            Handle::Pending(token) => block_on(token),
+            Handle::Done(outcome) => outcome.unwrap_or(Err(Error::Closed)),
+        }
     }
 
-    /// Waits at most `timeout`; `Error::Timeout` leaves the publish going on.
-    pub fn wait_timeout(&self, timeout: Duration) -> Result<ReasonCode, Error> {
-        self.waiter.wait_timeout(timeout)
+    /// Waits at most `timeout`; `Error::Timeout` leaves the publish going on
+    /// (wait again for it). After an outcome, a later call gives `Error::Closed`.
+    pub fn wait_timeout(&mut self, timeout: Duration) -> Result<ReasonCode, Error> {
+        let outcome = match &mut self.0 {
+            Handle::Pending(token) => within(timeout, token).unwrap_or(Err(Error::Timeout)),
+            Handle::Done(outcome) => return outcome.take().unwrap_or(Err(Error::Closed)),
+        };
+        if !matches!(outcome, Err(Error::Timeout)) {
+            self.0 = Handle::Done(None);
+        }
+        outcome
     }
 }
 
 /// The messages of a subscription; iterating blocks for the next one.
 ///
-/// Dropping it stops local delivery; call [`Client::unsubscribe`] to stop the broker sending.
-pub struct Subscription {
-    rx: Receiver<Message>,
-    routes: Vec<RouteId>,
-    reason_codes: Vec<ReasonCode>,
-    client: Client,
-}
+/// It keeps the client alive (see [`Client`]). Dropping it stops local
+/// delivery; call [`Client::unsubscribe`] to stop the broker sending.
+#[derive(Debug)]
+pub struct Subscription(mq_common::Subscription);
 
 impl Subscription {
     /// The next message, waiting at most `timeout`; `None` on timeout or when the subscription ended.
-    pub fn recv_timeout(&self, timeout: Duration) -> Option<Message> {
-        self.rx.recv_timeout(timeout).ok()
+    pub fn recv_timeout(&mut self, timeout: Duration) -> Option<Message> {
+        within(timeout, self.0.recv()).flatten()
     }
 
     /// The next message if one is waiting.
-    pub fn try_recv(&self) -> Option<Message> {
-        self.rx.try_recv().ok()
+    pub fn try_recv(&mut self) -> Option<Message> {
+        self.0.try_recv()
     }
 
     /// The broker's code for each filter: the granted QoS, or a failure.
     pub fn reason_codes(&self) -> &[ReasonCode] {
-        &self.reason_codes
+        self.0.reason_codes()
     }
 }
 
 impl Iterator for Subscription {
     type Item = Message;
     fn next(&mut self) -> Option<Message> {
-        self.rx.recv().ok()
-    }
-}
-
-impl Drop for Subscription {
-    fn drop(&mut self) {
-        if !self.routes.is_empty() {
-            let routes = std::mem::take(&mut self.routes);
-            if self
-                .client
-                .commands
-                .try_send(Command::DropRoutes(routes))
-                .is_ok()
-            {
-                self.client.bell.ring();
-            }
-        }
+        block_on(self.0.recv())
     }
 }

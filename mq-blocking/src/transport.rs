@@ -1,41 +1,64 @@
-//! Opening the byte stream to the broker on std: TCP, TLS (`tls.rs`),
-//! WebSocket (`ws.rs`) over either, or the user's own. TLS and WebSocket
-//! connections cannot be split; `shared.rs` shares them between the halves.
+//! A transport of the user's own: a blocking [`Connector`] run off the I/O
+//! thread, returning a [`Duplex`] the I/O thread reads and writes.
 
-use std::io::{self, Read, Write};
-use std::net::{Shutdown, TcpStream, ToSocketAddrs};
-use std::time::Duration;
+use std::io;
+use std::net::TcpStream;
+use std::sync::Arc;
 
-use mq_common::{ConnectOptions, Error};
-use mq_proto::url::{BrokerUrl, Scheme};
+use async_io::Async;
+use mq_smol::{BoxStream, ConnectFuture, Stream};
 
-/// A connection split for the driver: a reader (used by a reader thread), a
-/// writer (used by the driver), and a way to close both.
-pub struct Duplex {
-    /// The receiving half.
-    pub reader: Box<dyn Read + Send>,
-    /// The sending half.
-    pub writer: Box<dyn Write + Send>,
-    /// Closes the connection, unblocking the reader.
-    pub close: Box<dyn Fn() + Send>,
-}
+/// A connection a [`Connector`] opened, in the shape the I/O thread uses: a
+/// socket registered with async-io's reactor (so it is read and written
+/// only when ready, straight into the engine's buffers), or any
+/// `futures-io` stream on that reactor.
+pub struct Duplex(BoxStream);
 
-impl Duplex {
-    /// Splits a TCP stream.
-    pub fn tcp(stream: TcpStream) -> io::Result<Duplex> {
-        let reader = stream.try_clone()?;
-        let closer = stream.try_clone()?;
-        Ok(Duplex {
-            reader: Box::new(reader),
-            writer: Box::new(stream),
-            close: Box::new(move || {
-                let _ = closer.shutdown(Shutdown::Both);
-            }),
-        })
+impl std::fmt::Debug for Duplex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Duplex")
     }
 }
 
-/// Opens a transport of the user's own; called for every (re)connect.
+impl Duplex {
+    /// A connected TCP stream (TCP_NODELAY is set).
+    pub fn tcp(stream: TcpStream) -> io::Result<Duplex> {
+        stream.set_nodelay(true)?;
+        Ok(Duplex(Box::new(Async::new(stream)?)))
+    }
+
+    /// A connected Unix domain socket.
+    #[cfg(unix)]
+    pub fn unix(stream: std::os::unix::net::UnixStream) -> io::Result<Duplex> {
+        Ok(Duplex(Box::new(Async::new(stream)?)))
+    }
+
+    /// Any `futures-io` byte stream on async-io's reactor: an
+    /// [`async_io::Async`] around another socket type, or TLS over one.
+    pub fn new(stream: impl Stream) -> Duplex {
+        Duplex(Box::new(stream))
+    }
+}
+
+/// Opens a transport of the user's own; called for the first connection
+/// and for every reconnect.
+///
+/// It runs on a thread of a blocking pool, never on the client's I/O
+/// thread, and within the connect timeout: a connector that does not return
+/// in time fails that connect with `Error::Timeout` (and keeps only its pool
+/// thread), and `disconnect` does not wait for it.
+///
+/// Any `Fn() -> io::Result<Duplex>` is a connector:
+///
+/// ```no_run
+/// # fn run() -> Result<(), mq_blocking::Error> {
+/// use mq_blocking::{connect_with, ConnectOptions, Duplex};
+/// let client = connect_with(
+///     || Duplex::tcp(std::net::TcpStream::connect(("127.0.0.1", 1883))?),
+///     ConnectOptions::new("c1"),
+/// )?;
+/// # drop(client); Ok(()) }
+/// ```
 pub trait Connector: Send + Sync + 'static {
     /// Opens a new connection.
     fn connect(&self) -> io::Result<Duplex>;
@@ -47,57 +70,15 @@ impl<F: Fn() -> io::Result<Duplex> + Send + Sync + 'static> Connector for F {
     }
 }
 
-/// Opens the transport `url` names; the TCP connect and any TLS and
-/// WebSocket handshakes together take at most the connect timeout.
-pub(crate) fn dial(url: &BrokerUrl, options: &ConnectOptions) -> Result<Duplex, Error> {
-    if url.scheme.is_tls() && !cfg!(feature = "tls") {
-        return Err(Error::FeatureDisabled("TLS", "tls"));
-    }
-    if url.scheme.is_websocket() && !cfg!(feature = "websocket") {
-        return Err(Error::FeatureDisabled("WebSocket", "websocket"));
-    }
-    let timeout = options.mqtt.connect_timeout;
-    #[cfg(any(feature = "tls", feature = "websocket"))]
-    let deadline = std::time::Instant::now() + timeout;
-    let tcp = tcp_connect(url, timeout)?;
-    #[cfg(any(feature = "tls", feature = "websocket"))]
-    let sock = || crate::shared::Sock::new(&tcp, deadline);
-    match url.scheme {
-        Scheme::Tcp => Ok(Duplex::tcp(tcp)?),
-        #[cfg(feature = "tls")]
-        Scheme::Tls => {
-            let tls = crate::tls::handshake(sock()?, &url.host, &options.tls)?;
-            Ok(crate::shared::split(tls, tcp)?)
-        }
-        #[cfg(feature = "websocket")]
-        Scheme::Ws => Ok(crate::shared::split(
-            crate::ws::handshake(sock()?, url)?,
-            tcp,
-        )?),
-        #[cfg(all(feature = "tls", feature = "websocket"))]
-        Scheme::Wss => {
-            let tls = crate::tls::handshake(sock()?, &url.host, &options.tls)?;
-            Ok(crate::shared::split(crate::ws::handshake(tls, url)?, tcp)?)
-        }
-        // Refused above.
-        #[allow(unreachable_patterns)]
-        _ => Err(Error::FeatureDisabled("TLS or WebSocket", "tls, websocket")),
-    }
-}
+/// A blocking [`Connector`] as mq-smol's async one: it runs on the blocking pool.
+pub(crate) struct OnPool(pub(crate) Arc<dyn Connector>);
 
-fn tcp_connect(url: &BrokerUrl, timeout: Duration) -> Result<TcpStream, Error> {
-    let mut last = io::Error::new(
-        io::ErrorKind::NotFound,
-        "the host name resolved to no address",
-    );
-    for addr in (url.host.as_str(), url.port).to_socket_addrs()? {
-        match TcpStream::connect_timeout(&addr, timeout) {
-            Ok(stream) => {
-                stream.set_nodelay(true)?;
-                return Ok(stream);
-            }
-            Err(e) => last = e,
-        }
+impl mq_smol::Connector for OnPool {
+    fn connect(&self) -> ConnectFuture<'_> {
+        let connector = self.0.clone();
+        Box::pin(async move {
+            let Duplex(stream) = blocking::unblock(move || connector.connect()).await?;
+            Ok(stream)
+        })
     }
-    Err(last.into())
 }

@@ -18,8 +18,6 @@ mod client;
 pub mod driver;
 pub mod engine;
 mod error;
-#[doc(hidden)]
-pub mod legacy;
 mod options;
 mod publish;
 pub mod runtime;

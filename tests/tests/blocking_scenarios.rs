@@ -5,7 +5,6 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -23,7 +22,7 @@ struct BlockingClient(mq_blocking::Client);
 struct BlockingMessages(mq_blocking::Subscription);
 
 /// The client's event channel.
-struct BlockingEvents(Receiver<ClientEvent>);
+struct BlockingEvents(mq_blocking::Events);
 
 fn map_error(e: Error) -> ClientError {
     match e {

@@ -62,7 +62,7 @@ fn refused(url: &str, options: ConnectOptions) -> Error {
 }
 
 fn publish(client: &Client, topic: &str, payload: Vec<u8>) {
-    let handle = client
+    let mut handle = client
         .publish(topic.to_owned(), payload)
         .qos(QoS::AtLeastOnce)
         .send()
@@ -76,7 +76,8 @@ fn publish(client: &Client, topic: &str, payload: Vec<u8>) {
 /// receives both, and disconnects.
 fn round_trip(client: Client, topic: &str) {
     let (c, t) = (client.clone(), topic.to_owned());
-    let sub = bounded("subscribe", move || c.subscribe(t, QoS::AtLeastOnce)).expect("subscribe");
+    let mut sub =
+        bounded("subscribe", move || c.subscribe(t, QoS::AtLeastOnce)).expect("subscribe");
     let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
     for payload in [b"hello".to_vec(), big] {
         publish(&client, topic, payload.clone());
@@ -97,7 +98,8 @@ fn both_ways_at_once(client: Client, topic: &str) {
     const THREADS: usize = 4;
     const EACH: usize = 250;
     let (c, t) = (client.clone(), topic.to_owned());
-    let sub = bounded("subscribe", move || c.subscribe(t, QoS::AtLeastOnce)).expect("subscribe");
+    let mut sub =
+        bounded("subscribe", move || c.subscribe(t, QoS::AtLeastOnce)).expect("subscribe");
     let publishers: Vec<_> = (0..THREADS)
         .map(|w| {
             let (client, topic) = (client.clone(), topic.to_owned());
@@ -169,12 +171,12 @@ fn mqtts_reconnects_after_a_broker_restart() {
     let client = connected(&mqtts(&broker), opts);
     let events = client.events();
     let c = client.clone();
-    let sub = bounded("subscribe", move || {
+    let mut sub = bounded("subscribe", move || {
         c.subscribe("mq/e2e/blocking/restart", QoS::AtLeastOnce)
     })
     .expect("subscribe");
 
-    // The reader thread sees the TLS connection end, the client reconnects
+    // The I/O thread sees the TLS connection end, the client reconnects
     // with a new handshake and resubscribes.
     broker.kill();
     broker.restart();
