@@ -1,7 +1,7 @@
 //! The blocking handles: thin wrappers that wait on thread for mq-common's
 //! async [`Client`](mq_common::Client) and its channels.
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::time::Duration;
 
 use async_io::Timer;
@@ -9,7 +9,7 @@ use bytes::Bytes;
 use futures_lite::future::{self, block_on};
 use mq_common::channel::Events;
 use mq_common::{Error, Message, PublishToken};
-use mq_proto::client::{CommandError, ServerCapabilities, Stats};
+use mq_proto::client::{ServerCapabilities, Stats};
 use mq_proto::{Disconnect, MqttString, ProtocolVersion, Publish, QoS, ReasonCode, Subscribe};
 
 /// `fut`'s output, or `None` once `timeout` has passed (the future is dropped:
@@ -188,17 +188,10 @@ impl<'a> PublishBuilder<'a> {
     }
 
     /// Hands the message to the client, waiting for room in the command
-    /// queue. While the queue is full, this waits for the message's own
-    /// outcome (the handle is then already complete).
+    /// queue (not for the acknowledgment: wait on the handle for that).
     pub fn send(self) -> Result<PublishHandle, Error> {
-        let client = self.client;
-        match Self::into_async(self.publish.clone(), client).try_send() {
-            Err(Error::Command(CommandError::QueueFull(_))) => {
-                let outcome = block_on(Self::into_async(self.publish, client).into_future());
-                Ok(PublishHandle(Handle::Done(Some(outcome))))
-            }
-            sent => sent.map(|token| PublishHandle(Handle::Pending(token))),
-        }
+        block_on(Self::into_async(self.publish, self.client).send())
+            .map(|token| PublishHandle(Handle::Pending(token)))
     }
 
     /// Hands the message to the client without waiting; fails at once with

@@ -81,6 +81,20 @@ impl Client {
         Ok(waiter.try_take().unwrap_or(Err(Error::Closed)))
     }
 
+    /// The token for a publish handed over; settled at once if the engine has stopped.
+    #[allow(clippy::result_large_err)] // `Error` is the one type every adapter returns.
+    fn token(&self, waiter: Waiter<ReasonCode>) -> Result<PublishToken, Error> {
+        match self.settled(waiter) {
+            Err(waiter) => Ok(PublishToken(waiter)),
+            Ok(Err(e)) => Err(e),
+            Ok(result) => {
+                let (done, waiter) = reply();
+                done.send(result);
+                Ok(PublishToken(waiter))
+            }
+        }
+    }
+
     /// A handle on the engine `parts` were made with; `spawn` runs callback handlers.
     pub(crate) fn new(parts: &Parts, options: &ConnectOptions, spawn: Arc<dyn Spawn>) -> Self {
         Client {
@@ -320,15 +334,24 @@ impl PublishBuilder<'_> {
             )),
             flume::TrySendError::Disconnected(_) => Error::Closed,
         })?;
-        match self.client.settled(waiter) {
-            Err(waiter) => Ok(PublishToken(waiter)),
-            Ok(Err(e)) => Err(e),
-            Ok(result) => {
-                let (done, waiter) = crate::channel::reply();
-                done.send(result);
-                Ok(PublishToken(waiter))
-            }
-        }
+        self.client.token(waiter)
+    }
+
+    /// Hands the message to the client, waiting for room in the command
+    /// queue (not for the acknowledgment); the token resolves like the
+    /// builder's future.
+    pub async fn send(self) -> Result<PublishToken, Error> {
+        let (reply, waiter) = reply();
+        let command = Command::Publish {
+            publish: self.publish,
+            reply,
+        };
+        self.client
+            .commands
+            .send_async(command)
+            .await
+            .map_err(|_| Error::Closed)?;
+        self.client.token(waiter)
     }
 }
 
