@@ -26,124 +26,35 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
 use mq_smol::{connect, ConnectOptions, MqttString, ProtocolVersion, QoS};
 use smol::Timer;
 
-struct Args {
-    server: String,
-    topic: String,
-    count: usize,
-    size: usize,
-    qos: QoS,
-    workers: usize,
-    version: ProtocolVersion,
-    timeout: Duration,
-    runtime: Runtime,
-}
+#[path = "../../bench/throughput.rs"]
+mod throughput;
 
-const USAGE: &str = "usage: smol_throughput [--server URL] [--topic T] [--count N] [--size BYTES] \
-[--qos 0|1|2] [--workers N] [--version 4|5] [--timeout SECS] [--runtime smol|async-std]";
-
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        server: "mqtt://127.0.0.1:1883".into(),
-        topic: format!(
-            "mq/throughput/{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos())
-        ),
-        count: 100_000,
-        size: 1024,
-        qos: QoS::AtLeastOnce,
-        workers: 10,
-        version: ProtocolVersion::V5,
-        timeout: Duration::from_secs(120),
-        runtime: Runtime::Smol,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        if flag == "-h" || flag == "--help" {
-            return Err(USAGE.into());
-        }
-        let (name, inline) = match flag.split_once('=') {
-            Some((n, v)) => (n.to_string(), Some(v.to_string())),
-            None => (flag.clone(), None),
-        };
-        let value = match inline.or_else(|| it.next()) {
-            Some(v) => v,
-            None => return Err(format!("{name} needs a value\n{USAGE}")),
-        };
-        let bad = |what: &str| format!("{name}: {what}, got {value:?}\n{USAGE}");
-        match name.as_str() {
-            "--server" => args.server = value.clone(),
-            "--topic" => args.topic = value.clone(),
-            "--count" => args.count = value.parse().map_err(|_| bad("a number"))?,
-            "--size" => args.size = value.parse().map_err(|_| bad("a number of bytes"))?,
-            "--qos" => {
-                args.qos = match value.as_str() {
-                    "0" => QoS::AtMostOnce,
-                    "1" => QoS::AtLeastOnce,
-                    "2" => QoS::ExactlyOnce,
-                    _ => return Err(bad("0, 1 or 2")),
-                }
-            }
-            "--workers" => {
-                args.workers = value.parse().map_err(|_| bad("a number"))?;
-                if args.workers == 0 {
-                    return Err(bad("at least 1"));
-                }
-            }
-            "--version" => {
-                args.version = match value.as_str() {
-                    "4" | "3.1.1" => ProtocolVersion::V311,
-                    "5" | "5.0" => ProtocolVersion::V5,
-                    _ => return Err(bad("4 or 5")),
-                }
-            }
-            "--timeout" => {
-                let secs: f64 = value.parse().map_err(|_| bad("seconds"))?;
-                if !(secs > 0.0 && secs.is_finite()) {
-                    return Err(bad("a positive number of seconds"));
-                }
-                args.timeout = Duration::from_secs_f64(secs);
-            }
-            "--runtime" => {
-                args.runtime = match value.as_str() {
-                    "smol" => Runtime::Smol,
-                    "async-std" => Runtime::AsyncStd,
-                    _ => return Err(bad("smol or async-std")),
-                }
-            }
-            _ => return Err(format!("unknown flag {name}\n{USAGE}")),
-        }
-    }
-    Ok(args)
-}
+use throughput::{payload, report, Args, Run, Seen};
 
 fn main() -> ExitCode {
-    let args = match parse_args() {
+    let args = match Args::parse("smol_throughput", &["smol", "async-std"]) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("{e}");
             return ExitCode::from(2);
         }
     };
-    let runtime = args.runtime;
-    match runtime.block_on(run(args)) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    let runtime = if args.runtime == "async-std" {
+        Runtime::AsyncStd
+    } else {
+        Runtime::Smol
+    };
+    runtime.block_on(run(args, runtime)).unwrap_or_else(|e| {
+        eprintln!("error: {e}");
+        ExitCode::FAILURE
+    })
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -176,62 +87,21 @@ impl Runtime {
     }
 }
 
-/// `fut`, or `None` once `deadline` passed.
-async fn until<T>(deadline: Instant, fut: impl Future<Output = T>) -> Option<T> {
-    smol::future::or(async { Some(fut.await) }, async {
-        Timer::at(deadline).await;
-        None
-    })
-    .await
-}
-
-/// Which message indices arrived, so a duplicate is counted once.
-struct Seen {
-    bits: Vec<u64>,
-    unique: usize,
-    total: usize,
-}
-
-impl Seen {
-    fn new(count: usize) -> Self {
-        Seen {
-            bits: vec![0; count.div_ceil(64)],
-            unique: 0,
-            total: 0,
-        }
+fn qos(args: &Args) -> QoS {
+    match args.qos {
+        0 => QoS::AtMostOnce,
+        1 => QoS::AtLeastOnce,
+        _ => QoS::ExactlyOnce,
     }
-
-    fn record(&mut self, payload: &[u8]) {
-        self.total += 1;
-        let index = match payload.get(..4) {
-            Some(b) => u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize,
-            // Too small to carry an index: count every arrival.
-            None => {
-                self.unique += 1;
-                return;
-            }
-        };
-        if let Some(word) = self.bits.get_mut(index / 64) {
-            let bit = 1u64 << (index % 64);
-            if *word & bit == 0 {
-                *word |= bit;
-                self.unique += 1;
-            }
-        }
-    }
-}
-
-fn payload(index: usize, size: usize) -> Bytes {
-    let mut v = vec![b'x'; size];
-    if let Some(head) = v.get_mut(..4) {
-        head.copy_from_slice(&(index as u32).to_be_bytes());
-    }
-    Bytes::from(v)
 }
 
 fn options(client_id: String, args: &Args) -> ConnectOptions {
     let mut opts = ConnectOptions::new(client_id);
-    opts.mqtt.protocol_version = args.version;
+    opts.mqtt.protocol_version = if args.v5 {
+        ProtocolVersion::V5
+    } else {
+        ProtocolVersion::V311
+    };
     opts.mqtt.protocol_fallback = false;
     // Messages are counted, not stored: a deep stream keeps the driver reading
     // while the counting task catches up; the core's queue only ever holds a
@@ -243,124 +113,69 @@ fn options(client_id: String, args: &Args) -> ConnectOptions {
     opts
 }
 
-async fn run(args: Args) -> Result<bool, mq_smol::Error> {
+async fn run(args: Args, runtime: Runtime) -> Result<ExitCode, mq_smol::Error> {
     let id = std::process::id();
     let subscriber = connect(&args.server, options(format!("mq-tp-sub-{id}"), &args)).await?;
     let publisher = connect(&args.server, options(format!("mq-tp-pub-{id}"), &args)).await?;
-    let mut sub = subscriber.subscribe(args.topic.clone(), args.qos).await?;
-    println!(
-        "mq-smol throughput: {} messages of {} B to {} at {:?}, {} workers, MQTT {}, {} runtime",
-        args.count,
-        args.size,
-        args.topic,
-        args.qos,
-        args.workers,
-        if args.version == ProtocolVersion::V5 {
-            "5.0"
-        } else {
-            "3.1.1"
-        },
-        match args.runtime {
-            Runtime::Smol => "smol",
-            Runtime::AsyncStd => "async-std",
-        },
-    );
+    let mut sub = subscriber.subscribe(args.topic.clone(), qos(&args)).await?;
+    println!("{}", args.describe("mq-smol"));
 
-    let start = Instant::now();
-    let deadline = start + args.timeout;
+    let run = Arc::new(Run::start(&args));
     let count = args.count;
-    let runtime = args.runtime;
-    let receiver = runtime.spawn(async move {
-        let mut seen = Seen::new(count);
-        let mut last = None;
-        while seen.unique < count {
-            match until(deadline, sub.recv()).await {
-                Some(Some(msg)) => {
+    let counter = {
+        let run = run.clone();
+        runtime.spawn(async move {
+            let mut seen = Seen::new(count);
+            let mut last = None;
+            while seen.unique < count && !run.over() {
+                // A timer only when nothing is waiting (it costs per message).
+                if let Some(msg) = sub.try_recv() {
                     seen.record(&msg.payload);
                     last = Some(Instant::now());
+                    continue;
                 }
-                Some(None) | None => break,
+                let next = smol::future::or(async { Some(sub.recv().await) }, async {
+                    Timer::after(run.poll_interval()).await;
+                    None
+                });
+                match next.await {
+                    Some(Some(msg)) => {
+                        seen.record(&msg.payload);
+                        last = Some(Instant::now());
+                    }
+                    Some(None) => break,
+                    None => {}
+                }
             }
-        }
-        (seen, last)
-    });
+            (seen, last)
+        })
+    };
 
-    let failed = Arc::new(AtomicBool::new(false));
     let topic = MqttString::from(args.topic.as_str());
     let mut workers = Vec::with_capacity(args.workers);
     for w in 0..args.workers {
         // Worker w sends indices w, w + workers, w + 2 * workers, ...
-        let (client, topic, failed) = (publisher.clone(), topic.clone(), failed.clone());
-        let (qos, size, step) = (args.qos, args.size, args.workers);
+        let (client, topic, run) = (publisher.clone(), topic.clone(), run.clone());
+        let (qos, size, step) = (qos(&args), args.size, args.workers);
         workers.push(runtime.spawn(async move {
             let mut index = w;
-            while index < count && !failed.load(Ordering::Relaxed) {
-                match client
-                    .publish(topic.clone(), payload(index, size))
-                    .qos(qos)
-                    .await
-                {
+            while index < count && !run.over() {
+                let payload = Bytes::from(payload(index, size));
+                match client.publish(topic.clone(), payload).qos(qos).await {
                     Ok(code) if !code.is_error() => {}
-                    Ok(code) => {
-                        eprintln!("publish {index} refused: {code}");
-                        failed.store(true, Ordering::Relaxed);
-                    }
-                    Err(e) => {
-                        eprintln!("publish {index} failed: {e}");
-                        failed.store(true, Ordering::Relaxed);
-                    }
+                    Ok(code) => run.fail(format!("publish {index} refused: {code}")),
+                    Err(e) => run.fail(format!("publish {index} failed: {e}")),
                 }
                 index += step;
             }
         }));
     }
-    let mut published_in = None;
-    let all_published = async {
-        for w in workers {
-            w.await;
-        }
-    };
-    if until(deadline, all_published).await.is_some() && !failed.load(Ordering::Relaxed) {
-        published_in = Some(start.elapsed());
-    } else {
-        failed.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.await;
     }
-    let (seen, last) = receiver.await;
-    let e2e_in = last.map(|t| t - start);
-
-    let rate = |d: Option<Duration>| match d {
-        Some(d) if count > 0 => count as f64 / d.as_secs_f64().max(1e-9),
-        _ => 0.0,
-    };
-    let publish_rate = rate(published_in);
-    let e2e_rate = if seen.unique == count {
-        rate(e2e_in)
-    } else {
-        0.0
-    };
-    match published_in {
-        Some(d) => println!(
-            "published {count} in {:.3} s: {publish_rate:.0} msg/s",
-            d.as_secs_f64()
-        ),
-        None => println!("publishing did not finish within {:?}", args.timeout),
-    }
-    println!(
-        "received {}/{count} ({} arrivals) in {:.3} s: {e2e_rate:.0} msg/s end to end, {:.2} MB/s",
-        seen.unique,
-        seen.total,
-        e2e_in.unwrap_or_default().as_secs_f64(),
-        e2e_rate * args.size as f64 / 1e6,
-    );
+    let published = (!run.over()).then(Instant::now);
+    let (seen, last) = counter.await;
     let _ = publisher.disconnect().await;
     let _ = subscriber.disconnect().await;
-    println!(
-        "RESULT received={} expected={count} publish_rate={publish_rate:.0} e2e_rate={e2e_rate:.0}",
-        seen.unique
-    );
-    let ok = seen.unique == count && !failed.load(Ordering::Relaxed);
-    if !ok {
-        eprintln!("FAILED: not every message was published and received within the time limit");
-    }
-    Ok(ok)
+    Ok(report(&args, &run, &seen, published, last))
 }
