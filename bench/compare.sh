@@ -84,10 +84,10 @@ client() {
     mq-tokio)
         BUILD="-p mq-tokio --example throughput" BIN="$target/release/examples/throughput" EXTRA=$MQ_ARGS ;;
     mq-smol)
-        BUILD="-p mq-smol --example smol_throughput" BIN="$target/release/examples/smol_throughput"
+        BUILD="-p mq-smol --features async-std --example smol_throughput" BIN="$target/release/examples/smol_throughput"
         EXTRA="--runtime smol $SMOL_ARGS" ;;
     mq-async-std)
-        BUILD="-p mq-smol --example smol_throughput" BIN="$target/release/examples/smol_throughput"
+        BUILD="-p mq-smol --features async-std --example smol_throughput" BIN="$target/release/examples/smol_throughput"
         EXTRA="--runtime async-std $SMOL_ARGS" ;;
     mq-blocking)
         BUILD="-p mq-blocking --example blocking_throughput"

@@ -5,17 +5,15 @@
 //! example, on mq-smol.
 //!
 //! ```text
-//! cargo run --release -p mq-smol --example smol_throughput -- \
+//! cargo run --release -p mq-smol --features async-std --example smol_throughput -- \
 //!     [--server mqtt://127.0.0.1:1883] [--topic T] [--count 100000] [--size 1024]
 //!     [--qos 1] [--workers 10] [--version 4|5] [--timeout SECS] [--runtime smol|async-std]
 //! ```
 //!
-//! Runtime: `--runtime smol` (default) runs the workers and the counting
-//! task on a `smol::Executor` driven by the main thread alone, the analogue
-//! of tokio's current-thread runtime; `--runtime async-std` runs them on
-//! async-std's global executor. Either way each client's driver runs on a
-//! thread of its own (see the mq-smol crate docs), on the async-io reactor
-//! both runtimes share.
+//! Runtime: `--runtime smol` (default) runs the workers, the counting task
+//! and both clients' drivers on smol's global executor (`Executor::Smol`);
+//! `--runtime async-std` runs them all on async-std's (`Executor::AsyncStd`,
+//! so the example needs the `async-std` feature).
 //!
 //! Payloads carry their index in their first four bytes (when `--size` is at
 //! least 4), so duplicates are not counted twice. The last line printed is
@@ -26,11 +24,11 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::process::ExitCode;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use mq_smol::{connect, ConnectOptions, MqttString, ProtocolVersion, QoS};
+use mq_smol::{ConnectOptions, Executor, MqttString, ProtocolVersion, QoS};
 use smol::Timer;
 
 #[path = "../../bench/throughput.rs"]
@@ -65,24 +63,27 @@ enum Runtime {
 
 type Join<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
-/// The executor the smol runtime spawns on, run by the thread in `block_on`.
-fn smol_executor() -> &'static smol::Executor<'static> {
-    static EXECUTOR: OnceLock<smol::Executor<'static>> = OnceLock::new();
-    EXECUTOR.get_or_init(smol::Executor::new)
-}
-
+/// Workers, the counter and both clients' drivers all run on one executor:
+/// smol's global one, or async-std's.
 impl Runtime {
     fn block_on<T>(self, fut: impl Future<Output = T>) -> T {
         match self {
-            Runtime::Smol => smol::block_on(smol_executor().run(fut)),
+            Runtime::Smol => smol::block_on(fut),
             Runtime::AsyncStd => async_std::task::block_on(fut),
         }
     }
 
     fn spawn<T: Send + 'static>(self, fut: impl Future<Output = T> + Send + 'static) -> Join<T> {
         match self {
-            Runtime::Smol => Box::pin(smol_executor().spawn(fut)),
+            Runtime::Smol => Box::pin(smol::spawn(fut)),
             Runtime::AsyncStd => Box::pin(async_std::task::spawn(fut)),
+        }
+    }
+
+    fn executor(self) -> Executor {
+        match self {
+            Runtime::Smol => Executor::Smol,
+            Runtime::AsyncStd => Executor::AsyncStd,
         }
     }
 }
@@ -115,8 +116,13 @@ fn options(client_id: String, args: &Args) -> ConnectOptions {
 
 async fn run(args: Args, runtime: Runtime) -> Result<ExitCode, mq_smol::Error> {
     let id = std::process::id();
-    let subscriber = connect(&args.server, options(format!("mq-tp-sub-{id}"), &args)).await?;
-    let publisher = connect(&args.server, options(format!("mq-tp-pub-{id}"), &args)).await?;
+    let executor = runtime.executor();
+    let subscriber = executor
+        .connect(&args.server, options(format!("mq-tp-sub-{id}"), &args))
+        .await?;
+    let publisher = executor
+        .connect(&args.server, options(format!("mq-tp-pub-{id}"), &args))
+        .await?;
     let mut sub = subscriber.subscribe(args.topic.clone(), qos(&args)).await?;
     println!("{}", args.describe("mq-smol"));
 
