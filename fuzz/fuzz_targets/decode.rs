@@ -84,7 +84,9 @@ fn check_accessors(p: &Properties) {
     assert_eq!(p.response_topic(), v.response_topic);
     assert_eq!(p.correlation_data(), v.correlation_data);
     assert_eq!(p.topic_alias(), v.topic_alias);
-    assert!(p.subscription_identifiers().eq(v.subscription_identifiers.iter().copied()));
+    assert!(p
+        .subscription_identifiers()
+        .eq(v.subscription_identifiers.iter().copied()));
     assert!(p.user_properties().eq(v.user_properties.iter().cloned()));
     assert_eq!(p.is_empty(), v.is_empty());
 }

@@ -1842,6 +1842,32 @@ mod regressions {
         ));
     }
 
+    /// Fuzz crash (client target, crash-a7d32ca6): a broker that sends a
+    /// CONNECT with another protocol name gets DISCONNECT 0x82 Protocol Error.
+    /// The client used to answer with the code a server gives such a CONNECT,
+    /// 0x84 Unsupported Protocol Version, which DISCONNECT cannot carry: the
+    /// DISCONNECT failed to encode.
+    #[test]
+    fn a_connect_from_the_broker_is_a_protocol_error() {
+        let mut c = durable_client();
+        // CONNECT, protocol name "MQTX", level 5.
+        c.handle_bytes(
+            Instant::ZERO,
+            &[
+                0x10, 0x0A, 0x00, 0x04, b'M', b'Q', b'T', b'X', 0x05, 0x02, 0x00, 0x3C,
+            ],
+        );
+        assert_eq!(c.state(), ConnectionState::Disconnected);
+        assert_eq!(written(&mut c), [0xE0, 0x01, 0x82]);
+        assert!(matches!(
+            &events(&mut c)[..],
+            [Event::Disconnected(DisconnectReason::ProtocolError {
+                reason_code: ReasonCode::ProtocolError,
+                ..
+            })]
+        ));
+    }
+
     /// Fuzz crash (client target, crash-84419491): a SUBSCRIBE or UNSUBSCRIBE
     /// made before the CONNACK is checked against the Maximum Packet Size the
     /// CONNACK announces (MQTT-3.1.2-24) and fails instead of going out. It

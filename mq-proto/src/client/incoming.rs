@@ -219,6 +219,12 @@ impl Client {
     }
 
     pub(crate) fn decode_error(&mut self, now: Instant, error: DecodeError) {
-        self.protocol_error(now, error.reason_code(), ProtocolViolation::Decode(error));
+        // A server's answer to a bad CONNECT (Unsupported Protocol Version)
+        // is a CONNACK code: a broker that sends a CONNECT broke the protocol.
+        let code = match error.reason_code() {
+            code if code.is_valid_for(PacketType::Disconnect) => code,
+            _ => ReasonCode::ProtocolError,
+        };
+        self.protocol_error(now, code, ProtocolViolation::Decode(error));
     }
 }
