@@ -118,7 +118,7 @@ pub use event::{
 pub use options::{Options, ReceiveMaximumPolicy, TopicAliasPolicy};
 pub use packet_id::PacketIds;
 pub use router::{RouteId, Router};
-pub use store::{SessionSnapshot, StoreUpdate, StoredPublish};
+pub use store::{SessionSnapshot, StoreUpdate, StoredPublish, UnknownRequest};
 pub use subscriptions::{ActiveSubscription, Subscriptions};
 pub use time::Instant;
 

@@ -82,3 +82,89 @@ pub struct SessionSnapshot {
     /// Granted subscriptions.
     pub subscriptions: Vec<ActiveSubscription>,
 }
+
+/// A [`StoreUpdate`] that names a request the snapshot does not hold: the
+/// updates were not applied in the order the client reported them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnknownRequest(pub RequestId);
+
+impl core::fmt::Display for UnknownRequest {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "store update for unknown request {}", self.0 .0)
+    }
+}
+
+impl core::error::Error for UnknownRequest {}
+
+impl SessionSnapshot {
+    /// Records one change. Applying every update the client reported, in
+    /// order, to an empty snapshot yields what [`super::Client::snapshot`]
+    /// returns (a message requeued after a lost session keeps its old packet
+    /// identifier here until it is sent again).
+    ///
+    /// ```
+    /// use mq_proto::client::{RequestId, SessionSnapshot, StoreUpdate};
+    /// use mq_proto::{Publish, QoS};
+    /// let mut s = SessionSnapshot::default();
+    /// let mut publish = Box::new(Publish::new("a", "x"));
+    /// publish.qos = QoS::AtLeastOnce;
+    /// s.apply(StoreUpdate::PublishQueued { id: RequestId(1), publish }).unwrap();
+    /// s.apply(StoreUpdate::PublishSent { id: RequestId(1), packet_id: 7 }).unwrap();
+    /// assert_eq!(s.outgoing[0].packet_id, Some(7));
+    /// s.apply(StoreUpdate::PublishCompleted { id: RequestId(1) }).unwrap();
+    /// assert!(s.outgoing.is_empty());
+    /// assert!(s.apply(StoreUpdate::PublishCompleted { id: RequestId(1) }).is_err());
+    /// ```
+    pub fn apply(&mut self, update: StoreUpdate) -> Result<(), UnknownRequest> {
+        let position = |outgoing: &[StoredPublish], id: RequestId| {
+            outgoing
+                .iter()
+                .position(|s| s.id == id)
+                .ok_or(UnknownRequest(id))
+        };
+        match update {
+            StoreUpdate::PublishQueued { id, publish } => self.outgoing.push(StoredPublish {
+                id,
+                packet_id: None,
+                released: false,
+                publish: *publish,
+            }),
+            StoreUpdate::PublishSent { id, packet_id } => {
+                let i = position(&self.outgoing, id)?;
+                self.outgoing[i].packet_id = Some(packet_id);
+                self.outgoing[i].publish.packet_id = packet_id;
+            }
+            StoreUpdate::PublishReleased { id } => {
+                let i = position(&self.outgoing, id)?;
+                self.outgoing[i].released = true;
+            }
+            StoreUpdate::PublishCompleted { id } => {
+                let i = position(&self.outgoing, id)?;
+                self.outgoing.remove(i);
+            }
+            StoreUpdate::IncomingQoS2Received { packet_id } => {
+                if !self.incoming_qos2.contains(&packet_id) {
+                    self.incoming_qos2.push(packet_id);
+                }
+            }
+            StoreUpdate::IncomingQoS2Released { packet_id } => {
+                self.incoming_qos2.retain(|&p| p != packet_id);
+            }
+            StoreUpdate::IncomingQoS2Cleared => self.incoming_qos2.clear(),
+            StoreUpdate::SubscriptionAdded(sub) => {
+                match self
+                    .subscriptions
+                    .iter_mut()
+                    .find(|s| s.filter == sub.filter)
+                {
+                    Some(existing) => *existing = sub,
+                    None => self.subscriptions.push(sub),
+                }
+            }
+            StoreUpdate::SubscriptionRemoved { filter } => {
+                self.subscriptions.retain(|s| s.filter != filter);
+            }
+        }
+        Ok(())
+    }
+}
