@@ -8,7 +8,7 @@ use async_io::Timer;
 use bytes::Bytes;
 use futures_lite::future::{self, block_on};
 use mq_common::channel::Events;
-use mq_common::{Error, Message, PublishToken};
+use mq_common::{Error, Message, PublishToken, RestoredOutcome};
 use mq_proto::client::{ServerCapabilities, Stats};
 use mq_proto::{Disconnect, MqttString, ProtocolVersion, Publish, QoS, ReasonCode, Subscribe};
 
@@ -89,6 +89,12 @@ impl Client {
     /// The default route: messages no subscription claims. Replaces any earlier one.
     pub fn unrouted_messages(&self) -> Result<Subscription, Error> {
         block_on(self.0.unrouted_messages()).map(Subscription)
+    }
+
+    /// What became of the publishes restored from the session store, as each
+    /// completes (see mq-common's [`Client::restored_outcomes`](mq_common::Client::restored_outcomes)).
+    pub fn restored_outcomes(&self) -> RestoredOutcomes {
+        RestoredOutcomes(self.0.restored_outcomes())
     }
 
     /// Sends DISCONNECT and stops the client, from any thread, also while
@@ -265,6 +271,66 @@ impl Subscription {
 impl Iterator for Subscription {
     type Item = Message;
     fn next(&mut self) -> Option<Message> {
+        block_on(self.0.recv())
+    }
+}
+
+/// A client that has not dialed yet, from [`prepare`](crate::prepare):
+/// register subscriptions and the default route, then [`Prepared::connect`].
+#[derive(Debug)]
+pub struct Prepared(mq_common::Prepared);
+
+impl Prepared {
+    pub(crate) fn new(prepared: mq_common::Prepared) -> Self {
+        Prepared(prepared)
+    }
+
+    /// What became of the publishes restored from the session store.
+    pub fn restored_outcomes(&self) -> RestoredOutcomes {
+        RestoredOutcomes(self.0.client().restored_outcomes())
+    }
+
+    /// A subscription to one filter at `qos`, made with the first CONNECT.
+    pub fn subscribe(
+        &mut self,
+        filter: impl Into<MqttString>,
+        qos: QoS,
+    ) -> Result<Subscription, Error> {
+        self.subscribe_with(Subscribe::new(0, filter, qos))
+    }
+
+    /// A subscription whose messages are routed from the first CONNACK on;
+    /// [`Prepared::connect`] fails if the broker refuses every filter.
+    pub fn subscribe_with(&mut self, packet: Subscribe) -> Result<Subscription, Error> {
+        block_on(self.0.subscribe_with(packet)).map(Subscription)
+    }
+
+    /// The default route (messages no subscription claims), from the first CONNACK on.
+    pub fn unrouted_messages(&self) -> Result<Subscription, Error> {
+        block_on(self.0.unrouted_messages()).map(Subscription)
+    }
+
+    /// Dials, and returns once the broker accepted the connection and
+    /// answered every subscription made here.
+    pub fn connect(self) -> Result<Client, Error> {
+        block_on(self.0.connect()).map(Client::new)
+    }
+}
+
+/// The outcomes of [`Client::restored_outcomes`]; iterating blocks for the next one.
+#[derive(Debug)]
+pub struct RestoredOutcomes(mq_common::RestoredOutcomes);
+
+impl RestoredOutcomes {
+    /// The next outcome, waiting at most `timeout`; `None` on timeout or once the client stopped.
+    pub fn recv_timeout(&mut self, timeout: Duration) -> Option<RestoredOutcome> {
+        within(timeout, self.0.recv()).flatten()
+    }
+}
+
+impl Iterator for RestoredOutcomes {
+    type Item = RestoredOutcome;
+    fn next(&mut self) -> Option<RestoredOutcome> {
         block_on(self.0.recv())
     }
 }

@@ -58,8 +58,10 @@ mod transport;
 
 use std::sync::Arc;
 
-pub use client::{Client, PublishBuilder, PublishHandle, Subscription};
+pub use client::{Client, Prepared, PublishBuilder, PublishHandle, RestoredOutcomes, Subscription};
 pub use mq_common::channel::{Events, RecvError};
+pub use mq_common::store;
+pub use mq_common::RestoredOutcome;
 pub use mq_common::{subscribe_packet, ClientEvent, ConnectOptions, Error, Message, QueuePolicy};
 pub use mq_proto::client::{DisconnectReason, ServerCapabilities, Stats};
 pub use mq_proto::{
@@ -88,4 +90,17 @@ pub fn connect(url: &str, options: ConnectOptions) -> Result<Client, Error> {
 pub fn connect_with(connector: impl Connector, options: ConnectOptions) -> Result<Client, Error> {
     let connector = transport::OnPool(Arc::new(connector));
     block_on(Executor::Thread.connect_with(connector, options)).map(Client::new)
+}
+
+/// Starts a client that does not dial until [`Prepared::connect`]: register
+/// the subscriptions and the default route a resumed session's messages need
+/// first. Loads `options.session_store` if set.
+pub fn prepare(url: &str, options: ConnectOptions) -> Result<Prepared, Error> {
+    block_on(Executor::Thread.prepare(url, options)).map(Prepared::new)
+}
+
+/// [`prepare`] over a transport of your own (see [`connect_with`]).
+pub fn prepare_with(connector: impl Connector, options: ConnectOptions) -> Result<Prepared, Error> {
+    let connector = transport::OnPool(Arc::new(connector));
+    block_on(Executor::Thread.prepare_with(connector, options)).map(Prepared::new)
 }

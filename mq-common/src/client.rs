@@ -15,9 +15,9 @@ use mq_proto::{
 };
 
 use crate::channel::{inbox, reply, EventHub, Events, Inbox, Reply, Waiter};
-use crate::engine::{Command, Parts, StopSignal};
+use crate::engine::{Command, Parts, StopSignal, Subscribed};
 use crate::runtime::Spawn;
-use crate::{ConnectOptions, Error, Message, Snapshot};
+use crate::{ConnectOptions, Error, Message, RestoredOutcome, Snapshot};
 
 /// A connected MQTT client; cheap to clone, every clone drives the same connection.
 ///
@@ -47,6 +47,7 @@ pub struct Client {
     subscription_capacity: usize,
     spawn: Arc<dyn Spawn>,
     stop: StopSignal,
+    restored: flume::Receiver<RestoredOutcome>,
 }
 
 impl std::fmt::Debug for Client {
@@ -104,6 +105,7 @@ impl Client {
             subscription_capacity: options.subscription_capacity.max(1),
             spawn,
             stop: parts.stop.clone(),
+            restored: parts.restored.clone(),
         }
     }
 
@@ -147,6 +149,7 @@ impl Client {
                 packet,
                 sink,
                 reply,
+                routed: None,
             })
             .await?;
         Ok(Subscription {
@@ -209,6 +212,13 @@ impl Client {
             reason_codes: Vec::new(),
             commands: self.commands.clone(),
         })
+    }
+
+    /// What became of the publishes restored from the session store (those a
+    /// previous process queued and did not see finish), as each completes.
+    /// Every clone reads the same queue: each outcome goes to one reader.
+    pub fn restored_outcomes(&self) -> RestoredOutcomes {
+        RestoredOutcomes(self.restored.clone().into_stream())
     }
 
     /// Sends DISCONNECT (Normal disconnection) and stops the client, also
@@ -504,5 +514,112 @@ where
             })
             .collect(),
         properties: Properties::default(),
+    }
+}
+
+/// A client that has not dialed yet, from `prepare`: register the
+/// subscriptions and the default route a resumed session's messages need,
+/// then [`Prepared::connect`]. Messages that arrive right after CONNACK then
+/// always have somewhere to go (the Go library's `WithSubscription`).
+#[derive(Debug)]
+pub struct Prepared {
+    client: Client,
+    first_connect: Waiter<()>,
+    /// SUBACKs of the subscriptions made here, checked by `connect`.
+    subscribed: Vec<Waiter<Subscribed>>,
+}
+
+impl Prepared {
+    pub(crate) fn new(client: Client, first_connect: Waiter<()>) -> Self {
+        Prepared {
+            client,
+            first_connect,
+            subscribed: Vec::new(),
+        }
+    }
+
+    /// The client, for what needs no connection yet ([`Client::restored_outcomes`], events).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// A subscription to one filter at `qos`, made with the first CONNECT;
+    /// see [`Prepared::subscribe_with`].
+    pub async fn subscribe(
+        &mut self,
+        filter: impl Into<MqttString>,
+        qos: QoS,
+    ) -> Result<Subscription, Error> {
+        self.subscribe_with(Subscribe::new(0, filter, qos)).await
+    }
+
+    /// A subscription whose messages are routed from the first CONNACK on;
+    /// the SUBSCRIBE goes out with the first connection, and
+    /// [`Prepared::connect`] fails if the broker refuses every filter. Its
+    /// [`Subscription::reason_codes`] stay empty.
+    pub async fn subscribe_with(&mut self, packet: Subscribe) -> Result<Subscription, Error> {
+        let client = &self.client;
+        let (sink, inbox) = inbox(client.subscription_capacity);
+        let (reply, granted) = reply();
+        let routes = client
+            .ask(|routed| Command::Subscribe {
+                packet,
+                sink,
+                reply,
+                routed: Some(routed),
+            })
+            .await?;
+        self.subscribed.push(granted);
+        Ok(Subscription {
+            inbox,
+            routes,
+            reason_codes: Vec::new(),
+            commands: client.commands.clone(),
+        })
+    }
+
+    /// The default route, from the first CONNACK on; see [`Client::unrouted_messages`].
+    pub async fn unrouted_messages(&self) -> Result<Subscription, Error> {
+        self.client.unrouted_messages().await
+    }
+
+    /// Dials, and returns once the broker accepted the connection and
+    /// answered every subscription made here.
+    pub async fn connect(self) -> Result<Client, Error> {
+        self.client
+            .commands
+            .send_async(Command::Start)
+            .await
+            .map_err(|_| Error::Closed)?;
+        self.first_connect.await?;
+        for granted in self.subscribed {
+            granted.await?;
+        }
+        Ok(self.client)
+    }
+}
+
+/// The outcomes of [`Client::restored_outcomes`], as a
+/// [`futures_core::Stream`] or with [`RestoredOutcomes::recv`]; ends when the
+/// client stops.
+pub struct RestoredOutcomes(flume::r#async::RecvStream<'static, RestoredOutcome>);
+
+impl std::fmt::Debug for RestoredOutcomes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RestoredOutcomes")
+    }
+}
+
+impl RestoredOutcomes {
+    /// The next outcome; `None` once the client stopped. Cancel-safe.
+    pub async fn recv(&mut self) -> Option<RestoredOutcome> {
+        std::future::poll_fn(|cx| futures_core::Stream::poll_next(Pin::new(&mut self.0), cx)).await
+    }
+}
+
+impl futures_core::Stream for RestoredOutcomes {
+    type Item = RestoredOutcome;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        Pin::new(&mut self.0).poll_next(cx)
     }
 }

@@ -14,7 +14,7 @@ use mq_proto::url::BrokerUrl;
 
 use crate::engine::{Command, Engine, Input, Output, StopSignal, Wait, CLOSE_GRACE};
 use crate::runtime::{BoxFuture, BoxTransport, Broker, Runtime, Timer};
-use crate::{Client, ConnectOptions, Error, Instant};
+use crate::{Client, ConnectOptions, Error, Instant, Prepared};
 
 /// Starts a client on `runtime`: spawns the driver and returns once the
 /// first CONNACK accepted the connection (or with the first failure).
@@ -24,14 +24,35 @@ pub async fn connect<R: Runtime>(
     url: &str,
     options: ConnectOptions,
 ) -> Result<Client, Error> {
+    prepare(runtime, url, options).await?.connect().await
+}
+
+/// Starts a client on `runtime` that does not dial until
+/// [`Prepared::connect`], so subscriptions and the default route can be
+/// registered first. Loads the session store if the options name one.
+pub async fn prepare<R: Runtime>(
+    runtime: R,
+    url: &str,
+    options: ConnectOptions,
+) -> Result<Prepared, Error> {
     let url = BrokerUrl::parse(url)?;
-    let parts = Engine::create(options.clone());
     let runtime = Arc::new(runtime);
+    let mut parts = match options.session_store.clone() {
+        Some(store) => {
+            let snapshot = runtime
+                .unblock(move || store.load())
+                .await
+                .map_err(|e| Error::Store(Arc::new(e)))?;
+            Engine::restore(options.clone(), snapshot)
+        }
+        None => Engine::create(options.clone()),
+    };
+    parts.engine.hold();
     let broker = Arc::new(Broker { url, options });
     let client = Client::new(&parts, &broker.options, runtime.clone());
+    let first_connect = parts.first_connect;
     runtime.spawn(Box::pin(run(runtime.clone(), broker, parts.engine)));
-    parts.first_connect.await?;
-    Ok(client)
+    Ok(Prepared::new(client, first_connect))
 }
 
 /// Smallest and largest read window, see [`Io::read_window`].
@@ -89,6 +110,12 @@ async fn run<R: Runtime>(runtime: Arc<R>, broker: Arc<Broker>, mut engine: Engin
                 io.close(grace).await;
                 continue;
             }
+            Output::Persist(updates) => match broker.options.session_store.clone() {
+                Some(store) => {
+                    Input::Persisted(runtime.unblock(move || store.apply(&updates)).await)
+                }
+                None => Input::Persisted(Ok(())),
+            },
             Output::Wait(wait) => match io.wait(&mut engine, &commands, wait).await {
                 Woke::Dialed(Ok(transport)) => {
                     io.transport = Some(transport);

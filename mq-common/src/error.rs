@@ -48,6 +48,10 @@ pub enum Error {
     /// The client has stopped (after `disconnect`, or a refusal not worth retrying).
     #[error("the client is closed")]
     Closed,
+    /// The session store failed: it could not be opened or loaded, or a
+    /// change could not be made durable (the client then stops).
+    #[error("session store: {0}")]
+    Store(std::sync::Arc<crate::store::StoreError>),
     /// No answer in time.
     #[error("timed out")]
     Timeout,

@@ -22,13 +22,15 @@ mod options;
 mod publish;
 pub mod runtime;
 mod snapshot;
+pub mod store;
 #[cfg(feature = "tls")]
 pub mod tls;
 #[cfg(feature = "websocket")]
 pub mod ws;
 
 pub use client::{
-    subscribe_packet, Client, PublishBuilder, PublishFuture, PublishToken, Subscription,
+    subscribe_packet, Client, Prepared, PublishBuilder, PublishFuture, PublishToken,
+    RestoredOutcomes, Subscription,
 };
 pub use engine::{Command, Engine, Subscribed};
 pub use error::Error;
@@ -72,6 +74,20 @@ pub enum ClientEvent {
     Resubscribed(Vec<(MqttString, ReasonCode)>),
     /// The broker named another server (Server Reference in CONNACK or DISCONNECT).
     ServerRedirect(MqttString),
+}
+
+/// What became of a publish restored from the session store: the old
+/// process queued it, this one finished it.
+#[derive(Debug)]
+pub struct RestoredOutcome {
+    /// The request identifier the old process gave it (kept across restarts).
+    pub id: mq_proto::client::RequestId,
+    /// The message as it was published (its properties included, so an
+    /// identifier the application put in a User Property or in the payload
+    /// tells which message it was).
+    pub publish: mq_proto::Publish,
+    /// Acknowledged (with the broker's reason code), refused or expired.
+    pub result: Result<ReasonCode, Error>,
 }
 
 /// A small xorshift generator for reconnect jitter, seeded from the clock and

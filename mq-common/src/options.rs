@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use mq_proto::client::{Authenticator, Options};
 
+use crate::store::SessionStore;
+
 /// Makes the enhanced-authentication method (5.0) a client uses, such as
 /// `mq_proto::client::scram::ScramSha256`; called once per client.
 #[derive(Clone)]
@@ -64,6 +66,15 @@ pub struct ConnectOptions {
     /// Enhanced authentication (5.0): the method the client runs in CONNECT,
     /// AUTH exchanges and re-authentication. Default none.
     pub authenticator: Option<AuthenticatorFactory>,
+    /// Where the client keeps its session state (unacknowledged QoS 1/2
+    /// publishes, incoming QoS 2 receipts, subscriptions) so that it survives
+    /// a restart of the process: [`MemoryStore`](crate::store::MemoryStore)
+    /// or [`FileStore`](crate::store::FileStore). At start the client loads
+    /// it and its first CONNECT resumes the session; every change is made
+    /// durable before the bytes that depend on it are written. Use it with
+    /// `mqtt.clean_start = false` and a session expiry the broker keeps.
+    /// Default none: the session state lives in memory only.
+    pub session_store: Option<Arc<dyn SessionStore>>,
     /// TLS settings for `mqtts://` and `wss://`.
     #[cfg(feature = "tls")]
     pub tls: crate::tls::TlsOptions,
@@ -80,6 +91,7 @@ impl ConnectOptions {
             command_capacity: 1024,
             write_timeout: std::time::Duration::from_secs(30),
             authenticator: None,
+            session_store: None,
             #[cfg(feature = "tls")]
             tls: crate::tls::TlsOptions::default(),
         }

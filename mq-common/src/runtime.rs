@@ -36,6 +36,11 @@ pub trait Runtime: Spawn {
     /// Opens a transport to `broker`: TCP, TLS, WebSocket as its URL says,
     /// or a connection of the user's own.
     fn dial(&self, broker: &Arc<Broker>) -> BoxFuture<Result<BoxTransport, Error>>;
+
+    /// Runs blocking `work` (the session store's file I/O) where it does not
+    /// hold up the runtime's other tasks, and resolves with its result.
+    fn unblock<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static)
+        -> BoxFuture<T>;
 }
 
 /// Where to connect: the URL and the options (TLS settings among them).

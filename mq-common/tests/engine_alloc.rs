@@ -169,6 +169,7 @@ fn subscribed(version: ProtocolVersion) -> (Parts, Inbox) {
             packet,
             sink,
             reply,
+            routed: None,
         }),
     );
     drain(e);

@@ -122,9 +122,11 @@ mod transport;
 mod ws;
 
 pub use mq_common::channel::Events;
+pub use mq_common::store;
 pub use mq_common::{
     subscribe_packet, AuthenticatorFactory, Client, ClientEvent, ConnectOptions, Error, Message,
-    PublishBuilder, PublishFuture, PublishToken, QueuePolicy, Subscription,
+    Prepared, PublishBuilder, PublishFuture, PublishToken, QueuePolicy, RestoredOutcome,
+    RestoredOutcomes, Subscription,
 };
 pub use mq_proto::client::{DisconnectReason, ServerCapabilities, Stats};
 pub use mq_proto::{
@@ -155,4 +157,19 @@ pub async fn connect_with(
     options: ConnectOptions,
 ) -> Result<Client, Error> {
     Executor::default().connect_with(connector, options).await
+}
+
+/// Starts a client that does not dial until [`Prepared::connect`]: register
+/// the subscriptions and the default route a resumed session's messages need
+/// first. Loads `options.session_store` if set. Runs on [`Executor::default`].
+pub async fn prepare(url: &str, options: ConnectOptions) -> Result<Prepared, Error> {
+    Executor::default().prepare(url, options).await
+}
+
+/// [`prepare`] over a transport of your own (see [`connect_with`]).
+pub async fn prepare_with(
+    connector: impl Connector,
+    options: ConnectOptions,
+) -> Result<Prepared, Error> {
+    Executor::default().prepare_with(connector, options).await
 }

@@ -11,7 +11,7 @@ use futures_core::Stream as _;
 use mq_common::runtime::{self, BoxFuture, BoxTransport, Broker, Spawn};
 
 use crate::transport::{dial, Connector};
-use crate::{Client, ConnectOptions, Error};
+use crate::{Client, ConnectOptions, Error, Prepared};
 
 /// Where a client's driver task (and the handlers of
 /// [`Client::subscribe_callback`]) run. [`connect`](crate::connect) and
@@ -63,6 +63,28 @@ impl Executor {
         mq_common::driver::connect(runtime, url, options).await
     }
 
+    /// [`prepare`](crate::prepare), with the client running on this executor.
+    pub async fn prepare(self, url: &str, options: ConnectOptions) -> Result<Prepared, Error> {
+        let runtime = Smol {
+            executor: self,
+            connector: None,
+        };
+        mq_common::driver::prepare(runtime, url, options).await
+    }
+
+    /// [`prepare_with`](crate::prepare_with), with the client running on this executor.
+    pub async fn prepare_with(
+        self,
+        connector: impl Connector,
+        options: ConnectOptions,
+    ) -> Result<Prepared, Error> {
+        let runtime = Smol {
+            executor: self,
+            connector: Some(Arc::new(connector)),
+        };
+        mq_common::driver::prepare(runtime, "mqtt://custom-transport", options).await
+    }
+
     /// [`connect_with`](crate::connect_with), with the client running on this executor.
     pub async fn connect_with(
         self,
@@ -111,6 +133,21 @@ impl runtime::Runtime for Smol {
     fn dial(&self, broker: &Arc<Broker>) -> BoxFuture<Result<BoxTransport, Error>> {
         let (broker, connector) = (broker.clone(), self.connector.clone());
         Box::pin(async move { dial(&broker.url, &broker.options, connector.as_deref()).await })
+    }
+
+    fn unblock<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> BoxFuture<T> {
+        match self.executor {
+            // The driver has a thread of its own: blocking it blocks nobody else.
+            Executor::Thread => {
+                let out = work();
+                Box::pin(async move { out })
+            }
+            #[cfg(any(feature = "smol", feature = "async-std"))]
+            _ => Box::pin(blocking::unblock(work)),
+        }
     }
 }
 

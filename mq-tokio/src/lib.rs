@@ -96,9 +96,11 @@ mod ws;
 use std::sync::Arc;
 
 pub use mq_common::channel::Events;
+pub use mq_common::store;
 pub use mq_common::{
     subscribe_packet, AuthenticatorFactory, Client, ClientEvent, ConnectOptions, Error, Message,
-    PublishBuilder, PublishFuture, PublishToken, QueuePolicy, Subscription,
+    Prepared, PublishBuilder, PublishFuture, PublishToken, QueuePolicy, RestoredOutcome,
+    RestoredOutcomes, Subscription,
 };
 pub use mq_proto::client::{DisconnectReason, ServerCapabilities, Stats};
 pub use mq_proto::{
@@ -126,4 +128,30 @@ pub async fn connect_with(
 ) -> Result<Client, Error> {
     let runtime = runtime::Tokio::current(Some(Arc::new(connector)))?;
     mq_common::driver::connect(runtime, "mqtt://custom-transport", options).await
+}
+
+/// Starts a client that does not dial until [`Prepared::connect`]: register
+/// the subscriptions and the default route a resumed session's messages need
+/// first. Loads `options.session_store` if set.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), mq_tokio::Error> {
+/// use mq_tokio::{ConnectOptions, QoS};
+/// let mut prepared = mq_tokio::prepare("mqtt://127.0.0.1:1883", ConnectOptions::new("p")).await?;
+/// let mut orders = prepared.subscribe("orders/#", QoS::AtLeastOnce).await?;
+/// let client = prepared.connect().await?;
+/// while let Some(msg) = orders.recv().await { /* ... */ }
+/// # drop(client); Ok(()) }
+/// ```
+pub async fn prepare(url: &str, options: ConnectOptions) -> Result<Prepared, Error> {
+    mq_common::driver::prepare(runtime::Tokio::current(None)?, url, options).await
+}
+
+/// [`prepare`] over a transport of the user's own (see [`connect_with`]).
+pub async fn prepare_with(
+    connector: impl Connector,
+    options: ConnectOptions,
+) -> Result<Prepared, Error> {
+    let runtime = runtime::Tokio::current(Some(Arc::new(connector)))?;
+    mq_common::driver::prepare(runtime, "mqtt://custom-transport", options).await
 }

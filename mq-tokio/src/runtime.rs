@@ -48,6 +48,20 @@ impl runtime::Runtime for Tokio {
         let (broker, connector) = (broker.clone(), self.connector.clone());
         Box::pin(async move { dial(&broker.url, &broker.options, connector.as_deref()).await })
     }
+
+    fn unblock<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> BoxFuture<T> {
+        let task = self.handle.spawn_blocking(work);
+        Box::pin(async move {
+            match task.await {
+                Ok(out) => out,
+                // The work panicked: the driver does too, as the work would have inline.
+                Err(e) => std::panic::resume_unwind(e.into_panic()),
+            }
+        })
+    }
 }
 
 /// One `tokio::time::Sleep`, reset for every deadline.

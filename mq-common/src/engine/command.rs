@@ -35,6 +35,9 @@ pub enum Command {
         sink: Sink,
         /// Completion.
         reply: Reply<Subscribed>,
+        /// Told the routes as soon as they exist, before SUBACK (a
+        /// subscription made before the first connect needs them at once).
+        routed: Option<Reply<Vec<RouteId>>>,
     },
     /// Unsubscribe; the filters' routes end at once.
     Unsubscribe {
@@ -59,6 +62,8 @@ pub enum Command {
         /// Completion with the reply.
         reply: Reply<Message>,
     },
+    /// Start dialing: ends [`Engine::hold`](super::Engine::hold).
+    Start,
     /// Send DISCONNECT and stop.
     Disconnect {
         /// Reason code and properties.

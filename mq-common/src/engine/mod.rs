@@ -19,11 +19,23 @@
 //! | [`Output::Dial`] | starts opening a transport to the broker; answers later with [`Input::Dialed`] or [`Input::DialFailed`]. Until then it keeps polling and waiting as told (commands go on). |
 //! | [`Output::Write`] | writes all the bytes, in order, before polling again; a write that makes no progress for `stall` (for [`CLOSE_GRACE`] once [`Engine::stop_signal`] is requested) is [`Input::TransportClosed`]. |
 //! | [`Output::Close`] | flushes and shuts the transport down within `grace`, then drops it; or abandons a dial in progress. |
+//! | [`Output::Persist`] | applies the updates to the session store ([`SessionStore::apply`](crate::store::SessionStore::apply), off the executor's threads) and answers with [`Input::Persisted`] before polling again. |
 //! | [`Output::Wait`] | waits for the first of: bytes to read (only if `read`) → [`Input::Received`] / [`Input::Read`]; a command on [`Engine::command_receiver`] (only if `commands`) → [`Input::Command`], or [`Input::HandlesDropped`] when every sender is gone; the `room` signal → [`Input::Room`]; the time `until` → [`Input::Timeout`]. |
 //! | [`Output::Stopped`] | drops the engine: the client is over. |
 //!
 //! Every input carries the adapter's `now`, an [`Instant`] measured from an
 //! origin of the adapter's choosing (the engine's creation, say).
+//!
+//! **Write-ahead.** With a session store ([`ConnectOptions::session_store`]),
+//! bytes whose meaning depends on a change of session state (a new PUBLISH,
+//! a PUBREL, a PUBREC) are held until that change is durable: the engine
+//! hands out [`Output::Persist`] first and the bytes after
+//! [`Input::Persisted`]. Everything that changed while a store write ran goes
+//! into the next one, so concurrent publishers share one `fsync`.
+//!
+//! **Held start.** [`Engine::hold`] keeps a new engine from dialing until
+//! [`Command::Start`], so handles can register subscriptions and the default
+//! route first: a resumed session's messages then always have somewhere to go.
 //!
 //! Bytes read go straight into [`Engine::receive_buffer`] (then
 //! [`Input::Received`] with the count) when the transport can read into a
@@ -60,6 +72,7 @@ use bytes::{Bytes, BytesMut};
 use event_listener::EventListener;
 use mq_proto::client::{
     Client as Core, CommandError, ConnectionState, DisconnectReason, Event, RequestId,
+    SessionSnapshot, StoreUpdate,
 };
 use mq_proto::{Disconnect, ProtocolVersion, Publish, QoS, ReasonCode};
 
@@ -67,7 +80,11 @@ pub use command::{Command, Subscribed};
 use dispatch::{after, Pending, Requests, Routes};
 
 use crate::channel::{reply, EventHub, Reply, Waiter};
-use crate::{ClientEvent, ConnectOptions, Error, Instant, Jitter, Message, QueuePolicy, Snapshot};
+use crate::store::StoreError;
+use crate::{
+    ClientEvent, ConnectOptions, Error, Instant, Jitter, Message, QueuePolicy, RestoredOutcome,
+    Snapshot,
+};
 
 /// Commands taken in one turn before the engine writes what they produced,
 /// so a burst of publishes goes out in one write.
@@ -99,6 +116,8 @@ pub enum Input<'a> {
     Room,
     /// The time [`Wait::until`] has come.
     Timeout,
+    /// The updates of [`Output::Persist`] are durable, or the store failed.
+    Persisted(Result<(), StoreError>),
 }
 
 /// What the adapter must do next, from [`Engine::poll_output`].
@@ -113,6 +132,9 @@ pub enum Output {
         /// A write that makes no progress for this long is a dead connection.
         stall: Duration,
     },
+    /// Record these session changes in the store, durably, then answer
+    /// with [`Input::Persisted`].
+    Persist(Vec<StoreUpdate>),
     /// Close the transport (or abandon the dial in progress).
     Close {
         /// How long flushing and shutting down may take.
@@ -140,6 +162,8 @@ pub struct Wait {
 /// Where the engine is in a client's life.
 #[derive(Debug)]
 enum Phase {
+    /// Waiting for [`Command::Start`] before the first dial.
+    Held,
     /// Not dialed yet.
     Start,
     /// A transport is being opened, until the deadline.
@@ -225,6 +249,8 @@ pub struct Parts {
     pub first_connect: Waiter<()>,
     /// For handles' `disconnect`: see [`StopSignal`].
     pub stop: StopSignal,
+    /// Outcomes of publishes restored from the session store, as they complete.
+    pub restored: flume::Receiver<RestoredOutcome>,
 }
 
 /// The sans-IO client above the protocol core. See the [module docs](self).
@@ -256,12 +282,41 @@ pub struct Engine {
     /// The user stopped the client, or it cannot go on.
     stopping: bool,
     stop_signal: StopSignal,
+    /// A session store is configured: store updates go out as [`Output::Persist`].
+    durable: bool,
+    /// Bytes waiting for their store updates to become durable.
+    held_write: Option<Bytes>,
+    /// Publishes restored from the store, until they complete.
+    restored: HashMap<RequestId, Publish>,
+    restored_outcomes: flume::Sender<RestoredOutcome>,
 }
 
 impl Engine {
     /// An engine for `options`, with the channels user handles talk through.
     pub fn create(options: ConnectOptions) -> Parts {
-        let mut core = Core::new(options.mqtt.clone());
+        Self::build(options, None)
+    }
+
+    /// An engine that resumes `snapshot`, the session state loaded from
+    /// [`ConnectOptions::session_store`]: its first CONNECT resumes the
+    /// session, and the outcomes of its publishes arrive on [`Parts::restored`].
+    pub fn restore(options: ConnectOptions, snapshot: SessionSnapshot) -> Parts {
+        Self::build(options, Some(snapshot))
+    }
+
+    fn build(options: ConnectOptions, snapshot: Option<SessionSnapshot>) -> Parts {
+        let durable = options.session_store.is_some();
+        let mut mqtt = options.mqtt.clone();
+        // Store updates are reported only when a store takes them.
+        mqtt.report_store_updates = durable;
+        let mut restored = HashMap::new();
+        let mut core = match snapshot {
+            Some(snapshot) => {
+                restored.extend(snapshot.outgoing.iter().map(|s| (s.id, s.publish.clone())));
+                Core::restore(mqtt, snapshot)
+            }
+            None => Core::new(mqtt),
+        };
         if let Some(make) = &options.authenticator {
             core.set_authenticator((make.0)());
         }
@@ -269,6 +324,7 @@ impl Engine {
         let events = EventHub::new();
         let snapshot = Arc::new(Mutex::new(Snapshot::new(&options.mqtt)));
         let (first, first_connect) = reply();
+        let (restored_outcomes, restored_rx) = flume::unbounded();
         let engine = Engine {
             core,
             phase: Phase::Start,
@@ -291,6 +347,10 @@ impl Engine {
             disconnect_reply: None,
             stopping: false,
             stop_signal: StopSignal::default(),
+            durable,
+            held_write: None,
+            restored,
+            restored_outcomes,
         };
         let stop = engine.stop_signal.clone();
         Parts {
@@ -300,6 +360,15 @@ impl Engine {
             snapshot,
             first_connect,
             stop,
+            restored: restored_rx,
+        }
+    }
+
+    /// Keeps a new engine from dialing until [`Command::Start`]; see the
+    /// [module docs](self).
+    pub fn hold(&mut self) {
+        if matches!(self.phase, Phase::Start) {
+            self.phase = Phase::Held;
         }
     }
 
@@ -356,6 +425,8 @@ impl Engine {
             Input::HandlesDropped => self.stop(now, Disconnect::default(), None),
             Input::Room => self.routes.retry(),
             Input::Timeout => self.timeout(now),
+            Input::Persisted(Ok(())) => {}
+            Input::Persisted(Err(error)) => self.store_failed(now, error),
         }
         self.after_input(now);
     }
@@ -366,7 +437,17 @@ impl Engine {
             self.close_pending = false;
             return Output::Close { grace: CLOSE_GRACE };
         }
+        if let Some(updates) = self.store_updates() {
+            return Output::Persist(updates);
+        }
+        if let Some(data) = self.held_write.take() {
+            return Output::Write {
+                data,
+                stall: self.write_stall,
+            };
+        }
         match self.phase {
+            Phase::Held => Output::Wait(self.wait(None, false)),
             Phase::Start => {
                 self.phase = Phase::Dialing {
                     deadline: after(self.now, self.connect_timeout),
@@ -378,6 +459,11 @@ impl Engine {
                 if let Some(data) = self.core.poll_transmit() {
                     // Handing out QoS 0 bytes completes their publishes.
                     self.after_input(self.now);
+                    // Write-ahead: the changes these bytes stand for first.
+                    if let Some(updates) = self.store_updates() {
+                        self.held_write = Some(data);
+                        return Output::Persist(updates);
+                    }
                     return Output::Write {
                         data,
                         stall: self.write_stall,
@@ -393,6 +479,34 @@ impl Engine {
             Phase::Backoff { until } => Output::Wait(self.wait(Some(until), false)),
             Phase::Stopped => Output::Stopped,
         }
+    }
+
+    /// The session changes not yet handed to the store, if a store takes them.
+    fn store_updates(&mut self) -> Option<Vec<StoreUpdate>> {
+        if !self.durable {
+            return None;
+        }
+        let updates: Vec<StoreUpdate> =
+            std::iter::from_fn(|| self.core.poll_store_update()).collect();
+        (!updates.is_empty()).then_some(updates)
+    }
+
+    /// The store could not record a change: what it holds no longer matches
+    /// the session, so nothing that depends on it may be written. The client
+    /// stops with DISCONNECT (Implementation specific error).
+    fn store_failed(&mut self, now: Instant, error: StoreError) {
+        tracing::error!(%error, "session store failed; stopping");
+        self.held_write = None;
+        self.durable = false;
+        while self.core.poll_store_update().is_some() {}
+        if let Some(first) = self.first_connect.take() {
+            first.send(Err(Error::Store(Arc::new(error))));
+        }
+        let disconnect = Disconnect {
+            reason_code: ReasonCode::ImplementationSpecificError,
+            ..Disconnect::default()
+        };
+        self.stop(now, disconnect, None);
     }
 
     fn wait(&self, until: Option<Instant>, read: bool) -> Wait {
@@ -522,6 +636,7 @@ impl Engine {
                 mut packet,
                 sink,
                 reply,
+                routed,
             } => {
                 // On 5.0 the router tags the packet with a Subscription
                 // Identifier, so overlapping subscriptions each get their copy once.
@@ -529,6 +644,9 @@ impl Engine {
                     .routes
                     .router
                     .add_subscribe(&self.core, &mut packet, sink);
+                if let Some(routed) = routed {
+                    routed.send(Ok(routes.clone()));
+                }
                 match self.core.subscribe(now, packet) {
                     Ok(id) => {
                         self.pending
@@ -564,6 +682,11 @@ impl Engine {
                 reply,
             } => self.request(now, publish, timeout, reply),
             Command::Disconnect { disconnect, reply } => self.stop(now, disconnect, Some(reply)),
+            Command::Start => {
+                if matches!(self.phase, Phase::Held) {
+                    self.phase = Phase::Start;
+                }
+            }
         }
     }
 
@@ -630,7 +753,7 @@ impl Engine {
                 self.close_pending = true;
                 self.finish();
             }
-            Phase::Start | Phase::Backoff { .. } | Phase::Stopped => self.finish(),
+            Phase::Held | Phase::Start | Phase::Backoff { .. } | Phase::Stopped => self.finish(),
         }
     }
 
@@ -689,6 +812,15 @@ impl Engine {
             Event::Published { id, result } => {
                 if let Some(Pending::Publish(reply)) = self.pending.remove(&id) {
                     reply.send(result.map_err(Error::from));
+                } else if let Some(publish) = self.restored.remove(&id) {
+                    let result = result.map_err(Error::from);
+                    let outcome = RestoredOutcome {
+                        id,
+                        publish,
+                        result,
+                    };
+                    // Unbounded, but only ever holds the restored publishes.
+                    let _ = self.restored_outcomes.send(outcome);
                 }
             }
             Event::Subscribed { id, result } => {

@@ -138,6 +138,7 @@ fn subscribe(parts: &mut Parts, filter: &str, capacity: usize) -> Inbox {
             packet,
             sink,
             reply,
+            routed: None,
         },
     );
     take_commands(parts, T0);
@@ -439,6 +440,7 @@ fn a_message_matching_two_filters_of_one_subscription_arrives_once() {
             packet,
             sink,
             reply,
+            routed: None,
         },
     );
     take_commands(&mut parts, T0);
