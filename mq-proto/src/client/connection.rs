@@ -227,8 +227,10 @@ impl Client {
         self.flush_queue(now);
     }
 
-    /// The broker has no session: forget incoming QoS 2 state and subscribe again.
+    /// The broker has no session: forget incoming QoS 1/2 state (it will not
+    /// resend those messages) and subscribe again.
     fn forget_broker_session(&mut self) {
+        self.pending_acks.clear();
         if !self.incoming_qos2.is_empty() {
             self.incoming_qos2.clear();
             if self.options.report_store_updates {

@@ -25,7 +25,10 @@ pub enum Event {
         session_present: bool,
     },
     /// A message arrived. A Topic Alias has been resolved into `topic`;
-    /// Subscription Identifiers are in `properties`.
+    /// Subscription Identifiers are in `properties`. With
+    /// [`Options::manual_acks`](super::Options::manual_acks), a QoS 1 or 2
+    /// message waits for [`Client::acknowledge`](super::Client::acknowledge)
+    /// with its [`AckToken`](super::AckToken).
     Message(Publish),
     /// A publish finished: QoS 0 once handed out for writing, QoS 1 on PUBACK,
     /// QoS 2 on PUBCOMP, or it failed.
@@ -131,8 +134,8 @@ pub enum ProtocolViolation {
     /// An empty topic with a Topic Alias we do not know.
     #[error("unknown topic alias {0}")]
     UnknownTopicAlias(u16),
-    /// More unreleased QoS 2 messages than our Receive Maximum.
-    #[error("more than {0} unacknowledged QoS 2 messages")]
+    /// A QoS 2 message beyond our Receive Maximum of unacknowledged messages.
+    #[error("more than {0} unacknowledged messages")]
     ReceiveMaximumExceeded(u16),
     /// A SUBACK or UNSUBACK whose code count differs from the request's filter count.
     #[error("{packet_type} has {got} reason codes for {expected} topic filters")]
@@ -285,7 +288,8 @@ pub struct Stats {
     pub dropped_queue_full: u64,
     /// Publishes failed because they exceeded the broker's Maximum Packet Size.
     pub dropped_too_large: u64,
-    /// Incoming QoS 2 duplicates acknowledged and not redelivered.
+    /// Incoming duplicates not delivered again: QoS 2 before PUBREL, QoS 1
+    /// already acknowledged by the application.
     pub duplicates_suppressed: u64,
     /// Times the broker exceeded our Receive Maximum under the Tolerate policy.
     pub receive_maximum_violations: u64,

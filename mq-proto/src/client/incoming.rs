@@ -3,6 +3,7 @@
 
 use alloc::vec::Vec;
 
+use super::ack::AckToken;
 use super::alias::InboundAliasError;
 use super::event::{DisconnectReason, Event, ProtocolViolation};
 use super::outgoing::PendingRequest;
@@ -10,8 +11,8 @@ use super::store::StoreUpdate;
 use super::subscriptions::ActiveSubscription;
 use super::{Client, Instant, ReceiveMaximumPolicy};
 use crate::codec::{
-    DecodeError, Packet, PacketType, ProtocolVersion, PubAck, PubComp, PubRec, PubRel, Publish,
-    QoS, ReasonCode, SubAck, UnsubAck,
+    DecodeError, Packet, PacketType, ProtocolVersion, PubComp, PubRel, Publish, QoS, ReasonCode,
+    SubAck, UnsubAck,
 };
 
 impl Client {
@@ -35,48 +36,65 @@ impl Client {
                 return;
             }
         }
-        let pid = publish.packet_id;
-        match publish.qos {
-            QoS::AtMostOnce => self.events.push_back(Event::Message(publish)),
-            QoS::AtLeastOnce => {
+        let Some(token) = AckToken::of(&publish) else {
+            self.events.push_back(Event::Message(publish));
+            return;
+        };
+        let manual = self.options.manual_acks;
+        match (token.qos, self.pending_ack(token).map(|a| a.acknowledged)) {
+            // A resend the application already acknowledged: its PUBACK waits its turn.
+            (QoS::AtLeastOnce, Some(true)) => self.stats.duplicates_suppressed += 1,
+            // A resend before the application acknowledged: delivered again, answered once.
+            (QoS::AtLeastOnce, Some(false)) => self.events.push_back(Event::Message(publish)),
+            (QoS::AtLeastOnce, None) => {
                 self.events.push_back(Event::Message(publish));
-                self.send_control(now, &Packet::PubAck(PubAck::new(pid)));
+                self.queue_ack(token, !manual);
             }
-            QoS::ExactlyOnce => {
-                if self.incoming_qos2.contains(&pid) {
-                    // MQTT-4.3.3-10: a duplicate until PUBREL; acknowledge, do not deliver again.
-                    self.stats.duplicates_suppressed += 1;
-                } else {
-                    // 3.1.1 has no Receive Maximum: the broker was never told ours.
-                    let v5 = self.version == ProtocolVersion::V5;
-                    if v5 && self.incoming_qos2.len() >= usize::from(self.options.receive_maximum) {
-                        match self.options.receive_maximum_policy {
-                            ReceiveMaximumPolicy::Disconnect => {
-                                let violation = ProtocolViolation::ReceiveMaximumExceeded(
-                                    self.options.receive_maximum,
-                                );
-                                self.protocol_error(
-                                    now,
-                                    ReasonCode::ReceiveMaximumExceeded,
-                                    violation,
-                                );
-                                return;
-                            }
-                            ReceiveMaximumPolicy::Tolerate => {
-                                self.stats.receive_maximum_violations += 1
-                            }
+            // QoS 2 from here. MQTT-4.3.3-10: a duplicate until PUBREL is not
+            // delivered again; one awaiting the application or its turn is answered once.
+            (_, Some(_)) => self.stats.duplicates_suppressed += 1,
+            (_, None) if self.incoming_qos2.contains(&token.packet_id) => {
+                self.stats.duplicates_suppressed += 1;
+                self.queue_ack(token, true);
+            }
+            (_, None) => {
+                if self.receive_maximum_exceeded() {
+                    match self.options.receive_maximum_policy {
+                        ReceiveMaximumPolicy::Disconnect => {
+                            let violation = ProtocolViolation::ReceiveMaximumExceeded(
+                                self.options.receive_maximum,
+                            );
+                            self.protocol_error(now, ReasonCode::ReceiveMaximumExceeded, violation);
+                            return;
+                        }
+                        ReceiveMaximumPolicy::Tolerate => {
+                            self.stats.receive_maximum_violations += 1
                         }
                     }
-                    self.incoming_qos2.insert(pid);
-                    if self.options.report_store_updates {
-                        self.store_updates
-                            .push_back(StoreUpdate::IncomingQoS2Received { packet_id: pid });
-                    }
-                    self.events.push_back(Event::Message(publish));
                 }
-                self.send_control(now, &Packet::PubRec(PubRec::new(pid)));
+                if !manual {
+                    self.received_qos2(token.packet_id);
+                }
+                self.events.push_back(Event::Message(publish));
+                self.queue_ack(token, !manual);
             }
         }
+        self.send_acks(now);
+    }
+
+    /// Whether a new QoS 2 message goes beyond our Receive Maximum: the broker
+    /// already waits on us for that many (5.0 only; 3.1.1 has none and the
+    /// broker was never told ours). Counted: QoS 2 messages not yet released,
+    /// and QoS 1 and 2 messages whose PUBACK or PUBREC has not been sent.
+    fn receive_maximum_exceeded(&self) -> bool {
+        // An acknowledged QoS 2 message is in `incoming_qos2` already.
+        let unsent = self
+            .pending_acks
+            .iter()
+            .filter(|a| !(a.acknowledged && a.token.qos == QoS::ExactlyOnce))
+            .count();
+        self.version == ProtocolVersion::V5
+            && self.incoming_qos2.len() + unsent >= usize::from(self.options.receive_maximum)
     }
 
     pub(crate) fn handle_pubrel(&mut self, now: Instant, rel: PubRel) {

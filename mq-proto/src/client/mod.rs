@@ -10,8 +10,8 @@
 //!
 //! * Commands: [`Client::connect`] (on a fresh transport), [`Client::publish`],
 //!   [`Client::subscribe`], [`Client::unsubscribe`], [`Client::disconnect`],
-//!   [`Client::reauthenticate`]. Publish, subscribe and unsubscribe return a
-//!   [`RequestId`] that a later [`Event`] completes.
+//!   [`Client::reauthenticate`], [`Client::acknowledge`]. Publish, subscribe
+//!   and unsubscribe return a [`RequestId`] that a later [`Event`] completes.
 //! * Input: [`Client::handle_bytes`] (bytes read), [`Client::handle_timeout`]
 //!   (the deadline passed), [`Client::handle_transport_closed`].
 //! * Output, pulled after every input: [`Client::poll_transmit`] (bytes to
@@ -22,6 +22,44 @@
 //! the transport, wait [`Client::reconnect_delay`], open a new one and call
 //! [`Client::connect`] again; in-flight messages are resent as the
 //! specification allows.
+//!
+//! # Acknowledging received messages
+//!
+//! By default a QoS 1 or 2 message is acknowledged (PUBACK, PUBREC) as soon
+//! as it is decoded, before the application has seen it. With
+//! [`Options::manual_acks`] the acknowledgment waits for
+//! [`Client::acknowledge`] with the message's [`AckToken`], so a crash in
+//! between leaves the message unacknowledged and the broker sends it again.
+//! Acknowledgments go out in the order the messages arrived (MQTT-4.6.0-2,
+//! MQTT-4.6.0-3; QoS 1 and 2 share one order): one acknowledged early waits
+//! for those before it. A QoS 2 message counts as received, for duplicates and
+//! for the durable store, once acknowledged. Unacknowledged messages survive
+//! a reconnect that resumes the session (the broker resends them) and are
+//! forgotten when the broker has lost it.
+//!
+//! ```
+//! use mq_proto::client::{AckToken, Client, Event, Instant, Options};
+//!
+//! let mut options = Options::new("demo");
+//! options.manual_acks = true;
+//! let mut client = Client::new(options);
+//! let now = Instant::ZERO;
+//! client.connect(now).unwrap();
+//! client.poll_transmit(); // CONNECT
+//! client.handle_bytes(now, &[0x20, 0x03, 0x00, 0x00, 0x00]); // CONNACK
+//!
+//! // PUBLISH QoS 1, topic "t", packet identifier 7, payload "x".
+//! client.handle_bytes(now, &[0x32, 0x07, 0x00, 0x01, b't', 0x00, 0x07, 0x00, b'x']);
+//! assert_eq!(client.poll_transmit(), None); // no PUBACK yet
+//! while let Some(event) = client.poll_event() {
+//!     if let Event::Message(message) = event {
+//!         // ... the application stores the message, then:
+//!         let token = AckToken::of(&message).expect("QoS 1");
+//!         client.acknowledge(now, token).unwrap();
+//!     }
+//! }
+//! assert_eq!(client.poll_transmit().as_deref(), Some(&[0x40, 0x02, 0x00, 0x07][..])); // PUBACK 7
+//! ```
 //!
 //! # Allocation
 //!
@@ -89,6 +127,7 @@
 //! assert_eq!(&net.written[..2], &[0x10, 0x11]); // CONNECT went out first
 //! ```
 
+mod ack;
 mod alias;
 mod auth;
 mod backoff;
@@ -109,6 +148,7 @@ pub mod scram;
 #[cfg(test)]
 mod tests;
 
+pub use ack::{AckError, AckToken};
 pub use auth::{AuthError, Authenticator};
 pub use backoff::Backoff;
 pub use event::{
@@ -129,6 +169,7 @@ use alloc::vec::Vec;
 use bytes::{Bytes, BytesMut};
 
 use crate::codec::{ConnAck, Decoder, Packet, ProtocolVersion, QoS};
+use ack::PendingAck;
 use alias::{InboundAliases, OutboundAliases};
 use outgoing::{Outgoing, PendingRequest};
 
@@ -245,6 +286,8 @@ pub struct Client {
     outgoing: Outgoing,
     requests: BTreeMap<u16, PendingRequest>,
     incoming_qos2: BTreeSet<u16>,
+    /// Received QoS 1/2 messages whose PUBACK or PUBREC has not been sent, oldest first.
+    pending_acks: VecDeque<PendingAck>,
     subscriptions: Subscriptions,
     aliases_out: OutboundAliases,
     aliases_in: InboundAliases,
@@ -301,6 +344,7 @@ impl Client {
             outgoing: Outgoing::default(),
             requests: BTreeMap::new(),
             incoming_qos2: BTreeSet::new(),
+            pending_acks: VecDeque::new(),
             subscriptions: Subscriptions::default(),
             aliases_out: OutboundAliases::default(),
             aliases_in: InboundAliases::default(),

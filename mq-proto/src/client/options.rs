@@ -8,7 +8,7 @@ use bytes::Bytes;
 use super::backoff::Backoff;
 use crate::codec::{MqttString, ProtocolVersion, Will};
 
-/// What to do when the broker sends more unacknowledged QoS 2 messages than our Receive Maximum.
+/// What to do when a QoS 2 message arrives beyond our Receive Maximum.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ReceiveMaximumPolicy {
     /// Close with DISCONNECT 0x93 Receive Maximum exceeded, as the specification intends.
@@ -67,7 +67,10 @@ pub struct Options {
     pub will: Option<Will>,
     /// Session Expiry Interval in seconds (5.0); 0 ends the session with the connection.
     pub session_expiry_interval: u32,
-    /// Our Receive Maximum: QoS 2 messages the broker may leave unreleased. Default 65535 (not sent).
+    /// Our Receive Maximum: QoS 1 and 2 messages the broker may leave
+    /// unacknowledged (5.0). Default 65535 (not sent). Checked when a QoS 2
+    /// message arrives, counting QoS 2 messages not yet released and
+    /// messages whose PUBACK or PUBREC has not been sent.
     pub receive_maximum: u16,
     /// Policy when the broker exceeds our Receive Maximum.
     pub receive_maximum_policy: ReceiveMaximumPolicy,
@@ -91,6 +94,11 @@ pub struct Options {
     pub backoff: Backoff,
     /// Report [`super::StoreUpdate`]s for a durable session store. Default off.
     pub report_store_updates: bool,
+    /// Hold the PUBACK (QoS 1) or PUBREC (QoS 2) of a received message until
+    /// the application calls [`Client::acknowledge`](super::Client::acknowledge),
+    /// so that a crash before then leaves the message unacknowledged and the
+    /// broker sends it again. Default off: acknowledged on receipt.
+    pub manual_acks: bool,
     /// Whether [`Router::add_subscribe`](super::Router::add_subscribe) gives a
     /// SUBSCRIBE without a Subscription Identifier one of its own (5.0, when
     /// the broker supports them). Default on: a broker that sends one copy
@@ -129,6 +137,7 @@ impl Options {
             max_auth_exchanges: 10,
             backoff: Backoff::default(),
             report_store_updates: false,
+            manual_acks: false,
             assign_subscription_identifiers: true,
         }
     }

@@ -38,7 +38,9 @@ pub enum StoreUpdate {
         /// Its request.
         id: RequestId,
     },
-    /// An incoming QoS 2 message was delivered and PUBREC sent: duplicates must not be redelivered.
+    /// An incoming QoS 2 message was delivered (and, with
+    /// [`Options::manual_acks`](super::Options::manual_acks), acknowledged):
+    /// duplicates must not be redelivered.
     IncomingQoS2Received {
         /// Its packet identifier.
         packet_id: u16,
