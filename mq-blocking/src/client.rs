@@ -91,6 +91,12 @@ impl Client {
         block_on(self.0.unrouted_messages()).map(Subscription)
     }
 
+    /// Acknowledges a received QoS 1/2 message (with `manual_acks`); see
+    /// mq-common's [`Client::ack`](mq_common::Client::ack).
+    pub fn ack(&self, msg: &Message) -> Result<(), Error> {
+        block_on(self.0.ack(msg))
+    }
+
     /// What became of the publishes restored from the session store, as each
     /// completes (see mq-common's [`Client::restored_outcomes`](mq_common::Client::restored_outcomes)).
     pub fn restored_outcomes(&self) -> RestoredOutcomes {

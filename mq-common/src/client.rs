@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use mq_proto::client::{CommandError, RouteId, ServerCapabilities, Stats};
+use mq_proto::client::{AckToken, CommandError, RouteId, ServerCapabilities, Stats};
 use mq_proto::{
     Disconnect, MqttString, Properties, ProtocolVersion, Publish, QoS, ReasonCode, Subscribe,
     Subscription as Filter, SubscriptionOptions, Unsubscribe,
@@ -212,6 +212,19 @@ impl Client {
             reason_codes: Vec::new(),
             commands: self.commands.clone(),
         })
+    }
+
+    /// Acknowledges a received QoS 1/2 message (with
+    /// [`ConnectOptions::manual_acks`]): its PUBACK / PUBREC goes out once
+    /// every message that arrived before it has been acknowledged too. A
+    /// QoS 0 message needs none (Ok). Fails with `Error::Ack` for a message
+    /// that awaits no acknowledgment (acknowledged before, or its session
+    /// lost).
+    pub async fn ack(&self, msg: &Message) -> Result<(), Error> {
+        match AckToken::of(msg) {
+            Some(ack) => self.ask(|reply| Command::Ack { ack, reply }).await,
+            None => Ok(()),
+        }
     }
 
     /// What became of the publishes restored from the session store (those a

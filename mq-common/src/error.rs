@@ -1,6 +1,6 @@
 //! The errors users of every adapter see.
 
-use mq_proto::client::{AuthError, CommandError, DisconnectReason, RequestError};
+use mq_proto::client::{AckError, AuthError, CommandError, DisconnectReason, RequestError};
 use mq_proto::url::UrlError;
 use mq_proto::ReasonCode;
 
@@ -42,6 +42,9 @@ pub enum Error {
     /// The broker refused every topic filter of a subscribe.
     #[error("subscription refused: {0:?}")]
     SubscribeRefused(Vec<ReasonCode>),
+    /// A manual acknowledgment named no message awaiting one.
+    #[error(transparent)]
+    Ack(#[from] AckError),
     /// The authenticator failed.
     #[error(transparent)]
     Auth(#[from] AuthError),

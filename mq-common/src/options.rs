@@ -66,6 +66,14 @@ pub struct ConnectOptions {
     /// Enhanced authentication (5.0): the method the client runs in CONNECT,
     /// AUTH exchanges and re-authentication. Default none.
     pub authenticator: Option<AuthenticatorFactory>,
+    /// The application acknowledges each QoS 1/2 message itself
+    /// (`Client::ack`): its PUBACK / PUBREC goes out only then, in the order
+    /// the messages arrived (an acknowledgment waits for the earlier ones).
+    /// Default false: the client acknowledges a message once it has handed it
+    /// to its subscription (not when it was decoded). Either way a message no
+    /// subscription can take (its stream dropped, or no route and no room
+    /// left for unrouted messages) is acknowledged by the client.
+    pub manual_acks: bool,
     /// Where the client keeps its session state (unacknowledged QoS 1/2
     /// publishes, incoming QoS 2 receipts, subscriptions) so that it survives
     /// a restart of the process: [`MemoryStore`](crate::store::MemoryStore)
@@ -91,6 +99,7 @@ impl ConnectOptions {
             command_capacity: 1024,
             write_timeout: std::time::Duration::from_secs(30),
             authenticator: None,
+            manual_acks: false,
             session_store: None,
             #[cfg(feature = "tls")]
             tls: crate::tls::TlsOptions::default(),

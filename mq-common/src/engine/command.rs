@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use mq_proto::client::RouteId;
+use mq_proto::client::{AckToken, RouteId};
 use mq_proto::{Disconnect, Publish, ReasonCode, Subscribe, Unsubscribe};
 
 use crate::channel::{Reply, Sink};
@@ -61,6 +61,14 @@ pub enum Command {
         timeout: Duration,
         /// Completion with the reply.
         reply: Reply<Message>,
+    },
+    /// The application has a message: its PUBACK / PUBREC may go out
+    /// ([`ConnectOptions::manual_acks`](crate::ConnectOptions::manual_acks)).
+    Ack {
+        /// Which message.
+        ack: AckToken,
+        /// Completion.
+        reply: Reply<()>,
     },
     /// Start dialing: ends [`Engine::hold`](super::Engine::hold).
     Start,

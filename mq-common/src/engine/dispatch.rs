@@ -6,7 +6,7 @@ use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use bytes::Bytes;
-use mq_proto::client::{Client as Core, RouteId, Router};
+use mq_proto::client::{AckToken, Client as Core, RouteId, Router};
 use mq_proto::{MqttString, QoS, ReasonCode, Subscribe};
 
 use super::command::Subscribed;
@@ -34,40 +34,73 @@ pub(super) struct Routes {
     unclaimed: VecDeque<Message>,
     unclaimed_limit: usize,
     /// Messages held for a full subscriber, in arrival order.
-    held: VecDeque<(Sink, Message)>,
+    held: VecDeque<Held>,
+    /// The application acknowledges messages itself ([`ConnectOptions::manual_acks`](crate::ConnectOptions::manual_acks)).
+    manual_acks: bool,
+    /// Acknowledgments due: messages handed over (unless acknowledged
+    /// manually) or dropped, for the engine to pass to the core.
+    pub(super) acks: Vec<AckToken>,
+}
+
+/// A message waiting for room in a full subscriber.
+#[derive(Debug)]
+struct Held {
+    sink: Sink,
+    msg: Message,
+    /// Due once this copy leaves the engine: the last copy of a message carries it.
+    ack: Option<AckToken>,
 }
 
 impl Routes {
-    pub(super) fn new(unclaimed_limit: usize) -> Self {
+    pub(super) fn new(unclaimed_limit: usize, manual_acks: bool) -> Self {
         Routes {
             router: Router::default(),
             default_route: None,
             unclaimed: VecDeque::new(),
             unclaimed_limit,
             held: VecDeque::new(),
+            manual_acks,
+            acks: Vec::new(),
         }
     }
 
     /// The subscriber the oldest held message waits for.
     pub(super) fn blocked(&self) -> Option<&Sink> {
-        self.held.front().map(|(sink, _)| sink)
+        self.held.front().map(|held| &held.sink)
     }
 
     /// Hands held messages over while their subscribers have room.
     pub(super) fn retry(&mut self) {
-        while let Some((sink, msg)) = self.held.pop_front() {
-            if let Err(TrySend::Full(msg)) = sink.try_send(msg) {
-                self.held.push_front((sink, *msg));
-                return;
+        while let Some(held) = self.held.pop_front() {
+            match held.sink.try_send(held.msg) {
+                Ok(()) => self.left(held.ack, true),
+                Err(TrySend::Closed) => self.left(held.ack, false),
+                Err(TrySend::Full(msg)) => {
+                    self.held.push_front(Held { msg: *msg, ..held });
+                    return;
+                }
             }
         }
     }
 
     pub(super) fn set_default(&mut self, sink: Sink) {
         for msg in std::mem::take(&mut self.unclaimed) {
-            self.deliver(&sink, msg);
+            let ack = AckToken::of(&msg);
+            self.deliver(&sink, msg, ack);
         }
         self.default_route = Some(sink);
+    }
+
+    /// A copy of a message left the engine, handed over or dropped: its
+    /// acknowledgment is due, unless the application acknowledges what it
+    /// was handed. A message nobody can take is acknowledged by the client
+    /// (held back, it would hold back every later acknowledgment).
+    fn left(&mut self, ack: Option<AckToken>, handed: bool) {
+        if let Some(ack) = ack {
+            if !(handed && self.manual_acks) {
+                self.acks.push(ack);
+            }
+        }
     }
 
     pub(super) fn drop_routes(&mut self, routes: &[RouteId]) {
@@ -92,26 +125,41 @@ impl Routes {
                 Some(_) => more.push(sink.clone()),
             }
         }
+        let ack = AckToken::of(&msg);
         let Some(first) = first.or_else(|| self.default_route.clone()) else {
             if self.unclaimed.len() < self.unclaimed_limit {
                 self.unclaimed.push_back(msg);
+            } else {
+                tracing::warn!(topic = %msg.topic, "no subscription takes this message; dropped");
+                self.left(ack, false);
             }
             return;
         };
         for sink in &more {
-            self.deliver(sink, msg.clone());
+            self.deliver(sink, msg.clone(), None);
         }
-        self.deliver(&first, msg);
+        self.deliver(&first, msg, ack);
     }
 
-    /// Hands `msg` to `sink`, or holds it behind any message already held.
-    fn deliver(&mut self, sink: &Sink, msg: Message) {
+    /// Hands `msg` to `sink`, or holds it behind any message already held;
+    /// `ack` is due once it left.
+    fn deliver(&mut self, sink: &Sink, msg: Message, ack: Option<AckToken>) {
         if !self.held.is_empty() {
-            self.held.push_back((sink.clone(), msg));
+            let sink = sink.clone();
+            self.held.push_back(Held { sink, msg, ack });
             return;
         }
-        if let Err(TrySend::Full(msg)) = sink.try_send(msg) {
-            self.held.push_back((sink.clone(), *msg));
+        match sink.try_send(msg) {
+            Ok(()) => self.left(ack, true),
+            Err(TrySend::Closed) => self.left(ack, false),
+            Err(TrySend::Full(msg)) => {
+                let sink = sink.clone();
+                self.held.push_back(Held {
+                    sink,
+                    msg: *msg,
+                    ack,
+                });
+            }
         }
     }
 }

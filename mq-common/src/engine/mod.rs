@@ -71,7 +71,7 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use event_listener::EventListener;
 use mq_proto::client::{
-    Client as Core, CommandError, ConnectionState, DisconnectReason, Event, RequestId,
+    AckToken, Client as Core, CommandError, ConnectionState, DisconnectReason, Event, RequestId,
     SessionSnapshot, StoreUpdate,
 };
 use mq_proto::{Disconnect, ProtocolVersion, Publish, QoS, ReasonCode};
@@ -309,6 +309,9 @@ impl Engine {
         let mut mqtt = options.mqtt.clone();
         // Store updates are reported only when a store takes them.
         mqtt.report_store_updates = durable;
+        // The core holds every PUBACK / PUBREC until the engine has handed
+        // the message over (or the application acknowledged it).
+        mqtt.manual_acks = true;
         let mut restored = HashMap::new();
         let mut core = match snapshot {
             Some(snapshot) => {
@@ -339,7 +342,7 @@ impl Engine {
             events: events.clone(),
             snapshot: snapshot.clone(),
             pending: HashMap::new(),
-            routes: Routes::new(options.subscription_capacity),
+            routes: Routes::new(options.subscription_capacity, options.manual_acks),
             requests: Requests::default(),
             parked: VecDeque::new(),
             first_connect: Some(first),
@@ -682,6 +685,9 @@ impl Engine {
                 reply,
             } => self.request(now, publish, timeout, reply),
             Command::Disconnect { disconnect, reply } => self.stop(now, disconnect, Some(reply)),
+            Command::Ack { ack, reply } => {
+                reply.send(self.core.acknowledge(now, ack).map_err(Error::from));
+            }
             Command::Start => {
                 if matches!(self.phase, Phase::Held) {
                     self.phase = Phase::Start;
@@ -763,6 +769,7 @@ impl Engine {
             while let Some(event) = self.core.poll_event() {
                 self.event(event);
             }
+            self.acknowledge(now);
             let room = self.core.queued() < self.core.options().max_queued_messages;
             match self.parked.pop_front() {
                 Some((publish, reply)) if room => self.publish(now, publish, reply),
@@ -774,6 +781,15 @@ impl Engine {
             }
         }
         self.refresh();
+    }
+
+    /// Passes the acknowledgments routing made due to the core.
+    fn acknowledge(&mut self, now: Instant) {
+        for ack in self.routes.acks.drain(..) {
+            // Not pending: the application acknowledged it already, or the
+            // broker lost the session; nothing is owed either way.
+            let _ = self.core.acknowledge(now, ack);
+        }
     }
 
     fn refresh(&self) {
@@ -805,8 +821,11 @@ impl Engine {
                 }
             }
             Event::Message(publish) => {
-                if let Some(msg) = self.requests.take_reply(publish) {
-                    self.routes.route(msg);
+                let ack = AckToken::of(&publish);
+                match self.requests.take_reply(publish) {
+                    Some(msg) => self.routes.route(msg),
+                    // A reply went to its request's waiter.
+                    None => self.routes.acks.extend(ack),
                 }
             }
             Event::Published { id, result } => {
