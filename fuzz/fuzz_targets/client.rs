@@ -2,7 +2,8 @@
 //! the input: connect, broker bytes (raw chunks, and valid packets built from
 //! the input and encoded with the codec, so that the flows get deep),
 //! publish / subscribe / unsubscribe with arbitrary topics, QoS and
-//! properties, disconnect, re-authentication, transport closed, clock jumps
+//! properties, acknowledging received messages (`manual_acks`), disconnect,
+//! re-authentication, transport closed, clock jumps
 //! up to the end of time, deadlines, reconnect delays, snapshot and restore,
 //! and draining the output.
 //!
@@ -15,7 +16,8 @@
 //! - every completion event names a request the client returned, once;
 //! - what the client writes decodes, starts with CONNECT, and respects the
 //!   broker's Maximum Packet Size;
-//! - the store updates, applied in order, give the client's snapshot.
+//! - the store updates, applied in order, give the client's snapshot;
+//! - a message acknowledged once cannot be acknowledged again.
 #![no_main]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -26,8 +28,8 @@ use bytes::{Bytes, BytesMut};
 use libfuzzer_sys::fuzz_target;
 use mq_proto::client::scram::ScramSha256;
 use mq_proto::client::{
-    AuthError, Authenticator, Backoff, Client, ConnectionState, Event, Instant, Options,
-    ReceiveMaximumPolicy, RequestId, StoreUpdate, TopicAliasPolicy,
+    AckError, AckToken, AuthError, Authenticator, Backoff, Client, ConnectionState, Event, Instant,
+    Options, ReceiveMaximumPolicy, RequestId, StoreUpdate, TopicAliasPolicy,
 };
 use mq_proto::{
     Auth, ConnAck, Decoder, Disconnect, MqttString, Packet, ProtocolVersion, PubAck, PubComp,
@@ -180,6 +182,7 @@ fn options(u: &mut Unstructured) -> Result<Options> {
         stable_after: duration(u)?,
     };
     o.report_store_updates = u.arbitrary()?;
+    o.manual_acks = u.arbitrary()?;
     Ok(o)
 }
 
@@ -321,6 +324,8 @@ struct Harness {
     /// Packet identifiers the client used, and the broker's QoS 2 ones: acks aim at them.
     client_ids: Vec<u16>,
     server_ids: Vec<u16>,
+    /// Tokens of the last QoS 1/2 messages delivered: acknowledgments aim at them.
+    delivered: Vec<AckToken>,
     max_in_flight_seen: usize,
 }
 
@@ -345,6 +350,7 @@ impl Harness {
             saw_connect: false,
             client_ids: Vec::new(),
             server_ids: Vec::new(),
+            delivered: Vec::new(),
             max_in_flight_seen: 0,
         })
     }
@@ -363,7 +369,7 @@ impl Harness {
     }
 
     fn step(&mut self, u: &mut Unstructured) -> Result<()> {
-        let op = u.int_in_range(0..=15)?;
+        let op = u.int_in_range(0..=16)?;
         if std::env::var_os("FUZZ_TRACE").is_some() {
             eprintln!("op {op} at {:?}, state {:?}", self.now, self.client.state());
         }
@@ -496,7 +502,29 @@ impl Harness {
                     self.saw_connect = false;
                 }
             }
+            15 => self.acknowledge(u)?,
             _ => self.drain(),
+        }
+        Ok(())
+    }
+
+    /// Acknowledges a delivered message, or any token; once only.
+    fn acknowledge(&mut self, u: &mut Unstructured) -> Result<()> {
+        let token = if !self.delivered.is_empty() && u.ratio(3, 4)? {
+            *u.choose(&self.delivered)?
+        } else {
+            AckToken {
+                qos: qos(u)?,
+                packet_id: u.arbitrary()?,
+            }
+        };
+        if self.client.acknowledge(self.now, token).is_ok() {
+            let again = self.client.acknowledge(self.now, token);
+            assert_eq!(
+                again,
+                Err(AckError::NotPending),
+                "{token:?} acknowledged twice"
+            );
         }
         Ok(())
     }
@@ -734,6 +762,12 @@ impl Harness {
                 | Event::Subscribed { id, .. }
                 | Event::Unsubscribed { id, .. } => {
                     self.requests.complete(id);
+                }
+                Event::Message(message) => {
+                    self.delivered.extend(AckToken::of(&message));
+                    if self.delivered.len() > 16 {
+                        self.delivered.remove(0);
+                    }
                 }
                 _ => {}
             }

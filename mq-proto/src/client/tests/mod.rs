@@ -5,3 +5,4 @@ mod harness;
 
 mod connection;
 mod flows;
+mod manual_acks;
