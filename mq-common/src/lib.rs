@@ -22,6 +22,7 @@ mod options;
 mod publish;
 pub mod runtime;
 mod snapshot;
+pub mod store;
 #[cfg(feature = "tls")]
 pub mod tls;
 #[cfg(feature = "websocket")]
