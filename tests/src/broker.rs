@@ -131,6 +131,12 @@ impl Broker {
             .expect("this broker has no TLS listener: use BrokerConfig::tls(..)")
     }
 
+    /// The broker's temporary directory, removed when it is dropped: a
+    /// place for a test's own files too.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// Everything the broker has logged so far, across restarts.
     pub fn log(&self) -> String {
         fs::read_to_string(&self.log_path)

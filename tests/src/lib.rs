@@ -32,6 +32,10 @@
 //! own test file, scenario functions generic over it, and
 //! [`scenario_tests!`] to turn them into one test each.
 //!
+//! [`crash`] kills client processes with SIGKILL at random points and
+//! restarts them with their session store, through every adapter
+//! ([`crash_tests!`]).
+//!
 //! [`pki`] makes throwaway certificates (a CA, server and client
 //! certificates, an unrelated CA) for the TLS tests.
 //!
@@ -42,6 +46,7 @@
 
 mod broker;
 mod config;
+pub mod crash;
 pub mod pki;
 pub mod scenarios;
 

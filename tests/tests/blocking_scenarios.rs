@@ -1,7 +1,7 @@
-//! The shared end-to-end scenarios (`mq_e2e::scenarios`) run through
-//! mq-blocking: one `#[test]` per scenario and protocol version, each with its
-//! own Mosquitto broker. The blocking client is the facade itself, so this
-//! file only maps types.
+//! The shared end-to-end scenarios (`mq_e2e::scenarios`) and crash tests
+//! (`mq_e2e::crash`) run through mq-blocking: one `#[test]` per scenario and
+//! protocol version, each with its own Mosquitto broker. The blocking client
+//! is the facade itself, so this file only maps types.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -9,11 +9,12 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use mq_blocking::{ClientEvent, ConnectOptions, Error};
+use mq_e2e::crash::{CrashClient, Outcomes, Pending, Started};
 use mq_e2e::scenarios::{
     ClientError, ClientOptions, Events, Message, Messages, ServerCapabilities, Stats, TestClient,
     TestEvent,
 };
-use mq_proto::{ProtocolVersion, Publish, ReasonCode, Subscribe};
+use mq_proto::{ProtocolVersion, Publish, QoS, ReasonCode, Subscribe};
 
 /// An mq-blocking client behind the scenarios' facade.
 struct BlockingClient(mq_blocking::Client);
@@ -186,3 +187,67 @@ impl TestClient for BlockingClient {
 }
 
 mq_e2e::scenario_tests!(BlockingClient);
+
+/// A publish handed over, for the crash tests.
+struct BlockingPending(mq_blocking::PublishHandle);
+
+/// Restored publishes' outcomes.
+struct BlockingOutcomes(mq_blocking::RestoredOutcomes);
+
+impl Pending for BlockingPending {
+    fn wait(mut self, timeout: Duration) -> Result<ReasonCode, ClientError> {
+        self.0.wait_timeout(timeout).map_err(map_error)
+    }
+}
+
+impl Outcomes for BlockingOutcomes {
+    fn recv_timeout(
+        &mut self,
+        timeout: Duration,
+    ) -> Option<(Publish, Result<ReasonCode, ClientError>)> {
+        let outcome = self.0.recv_timeout(timeout)?;
+        Some((outcome.publish, outcome.result.map_err(map_error)))
+    }
+}
+
+impl CrashClient for BlockingClient {
+    type Pending = BlockingPending;
+    type Outcomes = BlockingOutcomes;
+
+    fn start(
+        url: &str,
+        options: ConnectOptions,
+        subscribe: Option<(&str, QoS)>,
+    ) -> Result<Started<Self>, ClientError> {
+        let mut prepared = mq_blocking::prepare(url, options).map_err(map_error)?;
+        let restored = BlockingOutcomes(prepared.restored_outcomes());
+        let messages = match subscribe {
+            Some((filter, qos)) => Some(BlockingMessages(
+                prepared.subscribe(filter, qos).map_err(map_error)?,
+            )),
+            None => None,
+        };
+        let unrouted = BlockingMessages(prepared.unrouted_messages().map_err(map_error)?);
+        Ok(Started {
+            client: BlockingClient(prepared.connect().map_err(map_error)?),
+            messages,
+            unrouted,
+            restored,
+        })
+    }
+
+    fn send(&self, p: Publish) -> Result<BlockingPending, ClientError> {
+        self.0
+            .publish(p.topic, p.payload)
+            .qos(p.qos)
+            .send()
+            .map(BlockingPending)
+            .map_err(map_error)
+    }
+
+    fn ack(&self, msg: &Message) -> Result<(), ClientError> {
+        self.0.ack(msg).map_err(map_error)
+    }
+}
+
+mq_e2e::crash_tests!(BlockingClient);

@@ -1,8 +1,8 @@
 //! mq-smol against a real Mosquitto: pub/sub at every QoS on both protocol
 //! versions under smol and under async-std, reconnect after a broker crash,
 //! disconnect while reconnecting, backpressure, a user-supplied transport,
-//! callbacks; then the shared scenario list (`mq_e2e::scenarios`) through
-//! [`SmolClient`].
+//! callbacks; then the shared scenario list (`mq_e2e::scenarios`) and the
+//! crash tests (`mq_e2e::crash`) through [`SmolClient`].
 //!
 //! mq-smol runs its driver on a thread of its own, so each blocking facade
 //! method simply blocks the calling thread on the handle future with
@@ -16,6 +16,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use mq_e2e::crash::{CrashClient, Outcomes, Pending, Started};
 use mq_e2e::scenarios::{
     ClientError, ClientOptions, Events, Message, Messages, ServerCapabilities, Stats, TestClient,
     TestEvent,
@@ -712,12 +713,79 @@ impl<R: Runtime> TestClient for SmolClient<R> {
     }
 }
 
-/// The shared scenario list under smol.
-mod smol_scenarios {
-    mq_e2e::scenario_tests!(super::SmolClient<super::Smol>);
+/// A publish handed over, for the crash tests.
+struct SmolPending<R>(mq_smol::PublishToken, PhantomData<R>);
+
+/// Restored publishes' outcomes.
+struct SmolOutcomes<R>(mq_smol::RestoredOutcomes, PhantomData<R>);
+
+impl<R: Runtime> Pending for SmolPending<R> {
+    fn wait(self, timeout: Duration) -> Result<ReasonCode, ClientError> {
+        R::block_on(within(timeout, async { Some(self.0.await) }))
+            .unwrap_or(Err(Error::Timeout))
+            .map_err(map_error)
+    }
 }
 
-/// The shared scenario list under async-std.
+impl<R: Runtime> Outcomes for SmolOutcomes<R> {
+    fn recv_timeout(
+        &mut self,
+        timeout: Duration,
+    ) -> Option<(Publish, Result<ReasonCode, ClientError>)> {
+        let outcome = R::block_on(within(timeout, self.0.recv()))?;
+        Some((outcome.publish, outcome.result.map_err(map_error)))
+    }
+}
+
+impl<R: Runtime> CrashClient for SmolClient<R> {
+    type Pending = SmolPending<R>;
+    type Outcomes = SmolOutcomes<R>;
+
+    fn start(
+        url: &str,
+        options: ConnectOptions,
+        subscribe: Option<(&str, QoS)>,
+    ) -> Result<Started<Self>, ClientError> {
+        R::block_on(async {
+            let mut prepared = R::EXECUTOR.prepare(url, options).await?;
+            let restored = SmolOutcomes(prepared.client().restored_outcomes(), PhantomData);
+            let messages = match subscribe {
+                Some((filter, qos)) => Some(SmolMessages(
+                    prepared.subscribe(filter.to_string(), qos).await?,
+                    PhantomData,
+                )),
+                None => None,
+            };
+            let unrouted = SmolMessages(prepared.unrouted_messages().await?, PhantomData);
+            Ok(Started {
+                client: SmolClient(prepared.connect().await?, PhantomData),
+                messages,
+                unrouted,
+                restored,
+            })
+        })
+        .map_err(map_error)
+    }
+
+    fn send(&self, p: Publish) -> Result<SmolPending<R>, ClientError> {
+        R::block_on(self.0.publish(p.topic, p.payload).qos(p.qos).send())
+            .map(|token| SmolPending(token, PhantomData))
+            .map_err(map_error)
+    }
+
+    fn ack(&self, msg: &Message) -> Result<(), ClientError> {
+        R::block_on(self.0.ack(msg)).map_err(map_error)
+    }
+}
+
+/// The shared scenario list and the crash tests under smol.
+mod smol_scenarios {
+    mq_e2e::scenario_tests!(super::SmolClient<super::Smol>);
+    mq_e2e::crash_tests!(super::SmolClient<super::Smol>);
+}
+
+/// The shared scenario list and the crash tests under async-std.
 mod async_std_scenarios {
     mq_e2e::scenario_tests!(super::SmolClient<super::AsyncStd>);
+    mq_e2e::crash_tests!(super::SmolClient<super::AsyncStd>);
 }
