@@ -139,6 +139,7 @@ macro_rules! crash_tests {
             publisher_killed_qos1_v311 => publisher_killed(module_path!(), AtLeastOnce, V311),
             publisher_killed_qos2_v5 => publisher_killed(module_path!(), ExactlyOnce, V5),
             subscriber_killed_qos1_v5 => subscriber_killed(module_path!(), AtLeastOnce, V5),
+            subscriber_killed_qos2_v311 => subscriber_killed(module_path!(), ExactlyOnce, V311),
             prepared_window_v311 => prepared_window(V311),
             prepared_window_v5 => prepared_window(V5),
         );
@@ -748,7 +749,8 @@ pub fn publisher_killed<C: CrashClient>(module_path: &str, qos: QoS, version: Pr
 /// Every number must be received at least once; one a killed incarnation
 /// received and never began to acknowledge ("got" without "acking") must be
 /// received again by a later one; nothing else may arrive, nor on the
-/// default route.
+/// default route. QoS 2: no number is received again once an "acked" line
+/// for it was printed.
 pub fn subscriber_killed<C: CrashClient>(module_path: &str, qos: QoS, version: ProtocolVersion) {
     let broker = Broker::start(BrokerConfig::new().max_queued_messages(100_000));
     let store = broker.dir().join("stores");
@@ -837,6 +839,29 @@ pub fn subscriber_killed<C: CrashClient>(module_path: &str, qos: QoS, version: P
                  never received again"
             ),
             &context,
+        );
+    }
+    if qos == QoS::ExactlyOnce {
+        let mut acked = BTreeSet::new();
+        let mut again = Vec::new();
+        for (run, lines) in crashes.runs.iter().enumerate() {
+            for line in lines {
+                let Some((tag, n)) = line.split_once(' ') else {
+                    continue;
+                };
+                match (tag, n.parse::<u64>()) {
+                    ("acked", Ok(n)) => {
+                        acked.insert(n);
+                    }
+                    ("got", Ok(n)) if acked.contains(&n) => again.push((run, n)),
+                    _ => {}
+                }
+            }
+        }
+        assert!(
+            again.is_empty(),
+            "QoS 2: received again after it was acknowledged (incarnation, number): \
+             {again:?} ({context})"
         );
     }
 }
