@@ -3,10 +3,8 @@
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use bytes::Bytes;
-
 use super::backoff::Backoff;
-use crate::codec::{MqttString, ProtocolVersion, Will};
+use crate::codec::{MqttString, Password, ProtocolVersion, Will};
 
 /// What to do when a QoS 2 message arrives beyond our Receive Maximum.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -61,8 +59,8 @@ pub struct Options {
     pub connect_timeout: Duration,
     /// User Name.
     pub username: Option<MqttString>,
-    /// Password (binary).
-    pub password: Option<Bytes>,
+    /// Password (binary); redacted in `Debug`.
+    pub password: Option<Password>,
     /// Will Message.
     pub will: Option<Will>,
     /// Session Expiry Interval in seconds (5.0); 0 ends the session with the connection.
