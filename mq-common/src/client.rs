@@ -11,7 +11,7 @@ use bytes::Bytes;
 use mq_proto::client::{AckToken, CommandError, RouteId, ServerCapabilities, Stats};
 use mq_proto::{
     Disconnect, MqttString, Properties, ProtocolVersion, Publish, QoS, ReasonCode, Subscribe,
-    Subscription as Filter, SubscriptionOptions, Unsubscribe,
+    SubscribeFilter as Filter, SubscriptionOptions, Unsubscribe,
 };
 
 use crate::channel::{inbox, reply, EventHub, Events, Inbox, Reply, Waiter};

@@ -430,7 +430,7 @@ fn a_message_matching_two_filters_of_one_subscription_arrives_once() {
     let (sink, inbox) = inbox(8);
     let (reply, _waiter) = reply();
     let mut packet = Subscribe::new(0, "a/+", QoS::AtMostOnce);
-    packet.subscriptions.push(mq_proto::Subscription {
+    packet.subscriptions.push(mq_proto::SubscribeFilter {
         filter: "a/#".into(),
         ..Default::default()
     });

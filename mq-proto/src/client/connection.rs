@@ -16,7 +16,7 @@ use super::store::StoreUpdate;
 use super::{Client, ConnectionState, Instant, ServerCapabilities, TopicAliasPolicy};
 use crate::codec::{
     Auth, ConnAck, Connect, Decoder, Disconnect, Packet, PacketType, Properties, ProtocolVersion,
-    ReasonCode, Subscribe, Subscription,
+    ReasonCode, Subscribe, SubscribeFilter,
 };
 
 impl Client {
@@ -256,7 +256,7 @@ impl Client {
             }
             let packet = Subscribe {
                 packet_id: pid,
-                subscriptions: vec![Subscription {
+                subscriptions: vec![SubscribeFilter {
                     filter: sub.filter,
                     options: sub.options,
                 }],

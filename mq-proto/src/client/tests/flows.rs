@@ -20,7 +20,7 @@ use crate::client::{
 };
 use crate::codec::{
     EncodeError, MqttString, PacketType, PayloadFormat, Properties, PropertyContext, PropertyId,
-    Publish, QoS, ReasonCode, RetainHandling, Subscribe, Subscription, SubscriptionOptions,
+    Publish, QoS, ReasonCode, RetainHandling, Subscribe, SubscribeFilter, SubscriptionOptions,
     Unsubscribe,
 };
 
@@ -99,7 +99,7 @@ fn subscribe_packet(filters: &[(&str, SubscriptionOptions)]) -> Subscribe {
         packet_id: 0,
         subscriptions: filters
             .iter()
-            .map(|(f, o)| Subscription {
+            .map(|(f, o)| SubscribeFilter {
                 filter: (*f).into(),
                 options: *o,
             })
@@ -1336,7 +1336,7 @@ fn incoming_topic_aliases_are_forgotten_on_reconnect() {
 fn subscribe_options_identifier_and_user_properties_then_per_filter_suback_codes() {
     let mut s = Scenario::connected_v5(Options::new("c"));
     let mut packet = rich_subscribe();
-    packet.subscriptions.push(Subscription {
+    packet.subscriptions.push(SubscribeFilter {
         filter: "$share/g/b".into(),
         options: options(QoS::ExactlyOnce),
     });
@@ -1530,7 +1530,7 @@ fn v311_publish_drops_every_v5_property() {
 fn v311_subscribe_drops_v5_options_and_properties() {
     let mut s = Scenario::connected_v311(Options::new("c"));
     let mut packet = rich_subscribe();
-    packet.subscriptions.push(Subscription {
+    packet.subscriptions.push(SubscribeFilter {
         filter: "$share/g/b".into(),
         options: options(QoS::ExactlyOnce),
     });

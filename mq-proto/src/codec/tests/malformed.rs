@@ -11,7 +11,7 @@ use bytes::{Bytes, BytesMut};
 use crate::codec::{
     check_frame, Auth, ConnAck, Connect, DecodeError, Decoder, Disconnect, EncodeError, MqttString,
     Packet, PacketType, Properties, PropertyContext, PropertyId, ProtocolVersion, PubAck, PubRel,
-    Publish, QoS, ReasonCode, SubAck, Subscribe, Subscription, SubscriptionOptions, UnsubAck,
+    Publish, QoS, ReasonCode, SubAck, Subscribe, SubscribeFilter, SubscriptionOptions, UnsubAck,
     Unsubscribe, Will, MAX_PACKET_SIZE,
 };
 use crate::topic::TopicError;
@@ -1505,7 +1505,7 @@ fn encode_refuses_no_local_on_shared_subscription() {
 fn encode_refuses_invalid_topic_filters() {
     let subscribe = Subscribe {
         packet_id: 1,
-        subscriptions: vec![Subscription {
+        subscriptions: vec![SubscribeFilter {
             filter: MqttString::from("a/#/b"),
             options: SubscriptionOptions::default(),
         }],
