@@ -5,10 +5,9 @@ use std::future::Future;
 use std::time::Duration;
 
 use async_io::Timer;
-use bytes::Bytes;
 use futures_lite::future::{self, block_on};
 use mq_common::channel::Events;
-use mq_common::{Error, Message, PublishToken, RestoredOutcome};
+use mq_common::{Error, IntoPayload, Message, PublishToken, RestoredOutcome};
 use mq_proto::client::{ServerCapabilities, Stats};
 use mq_proto::{Disconnect, MqttString, ProtocolVersion, Publish, QoS, ReasonCode, Subscribe};
 
@@ -41,11 +40,11 @@ impl Client {
     pub fn publish(
         &self,
         topic: impl Into<MqttString>,
-        payload: impl Into<Bytes>,
+        payload: impl IntoPayload,
     ) -> PublishBuilder<'_> {
         PublishBuilder {
             client: &self.0,
-            publish: Publish::new(topic, payload),
+            publish: Publish::new(topic, payload.into_payload()),
         }
     }
 
@@ -124,7 +123,7 @@ impl Client {
     pub fn request(
         &self,
         topic: impl Into<MqttString>,
-        payload: impl Into<Bytes>,
+        payload: impl IntoPayload,
         timeout: Duration,
     ) -> Result<Message, Error> {
         block_on(self.0.request(topic, payload, timeout))

@@ -7,7 +7,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::Bytes;
 use mq_proto::client::{AckToken, CommandError, RouteId, ServerCapabilities, Stats};
 use mq_proto::{
     Disconnect, MqttString, Properties, ProtocolVersion, Publish, QoS, ReasonCode, Subscribe,
@@ -17,7 +16,7 @@ use mq_proto::{
 use crate::channel::{inbox, reply, EventHub, Events, Inbox, Reply, Waiter};
 use crate::engine::{Command, Parts, StopSignal, Subscribed};
 use crate::runtime::Spawn;
-use crate::{ConnectOptions, Error, Message, RestoredOutcome, Snapshot};
+use crate::{ConnectOptions, Error, IntoPayload, Message, RestoredOutcome, Snapshot};
 
 /// A connected MQTT client; cheap to clone, every clone drives the same connection.
 ///
@@ -122,11 +121,11 @@ impl Client {
     pub fn publish(
         &self,
         topic: impl Into<MqttString>,
-        payload: impl Into<Bytes>,
+        payload: impl IntoPayload,
     ) -> PublishBuilder<'_> {
         PublishBuilder {
             client: self,
-            publish: Publish::new(topic, payload),
+            publish: Publish::new(topic, payload.into_payload()),
         }
     }
 
@@ -312,10 +311,10 @@ impl Client {
     pub async fn request(
         &self,
         topic: impl Into<MqttString>,
-        payload: impl Into<Bytes>,
+        payload: impl IntoPayload,
         timeout: Duration,
     ) -> Result<Message, Error> {
-        let mut publish = Publish::new(topic, payload);
+        let mut publish = Publish::new(topic, payload.into_payload());
         publish.qos = QoS::AtLeastOnce;
         self.ask(|reply| Command::Request {
             publish,

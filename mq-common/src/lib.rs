@@ -13,6 +13,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod api;
 pub mod channel;
 mod client;
 pub mod driver;
@@ -36,6 +37,7 @@ pub use engine::{Command, Engine, Subscribed};
 pub use error::Error;
 pub use mq_proto::client::Instant;
 pub use options::{AuthenticatorFactory, ConnectOptions, QueuePolicy};
+pub use publish::IntoPayload;
 pub use snapshot::Snapshot;
 
 use std::time::Duration;

@@ -121,17 +121,9 @@ mod transport;
 #[cfg(feature = "websocket")]
 mod ws;
 
-pub use mq_common::channel::Events;
-pub use mq_common::store;
+pub use mq_common::api::*;
 pub use mq_common::{
-    subscribe_packet, AuthenticatorFactory, Client, ClientEvent, ConnectOptions, Error, Message,
-    Prepared, PublishBuilder, PublishFuture, PublishToken, QueuePolicy, RestoredOutcome,
-    RestoredOutcomes, Subscription,
-};
-pub use mq_proto::client::{DisconnectReason, ServerCapabilities, Stats};
-pub use mq_proto::{
-    Disconnect, MqttString, Properties, ProtocolVersion, QoS, ReasonCode, RetainHandling,
-    Subscribe, SubscriptionOptions, Will,
+    Client, Prepared, PublishBuilder, PublishFuture, PublishToken, RestoredOutcomes, Subscription,
 };
 pub use runtime::Executor;
 pub use transport::{BoxStream, ConnectFuture, Connector, Stream};

@@ -95,17 +95,9 @@ mod ws;
 
 use std::sync::Arc;
 
-pub use mq_common::channel::Events;
-pub use mq_common::store;
+pub use mq_common::api::*;
 pub use mq_common::{
-    subscribe_packet, AuthenticatorFactory, Client, ClientEvent, ConnectOptions, Error, Message,
-    Prepared, PublishBuilder, PublishFuture, PublishToken, QueuePolicy, RestoredOutcome,
-    RestoredOutcomes, Subscription,
-};
-pub use mq_proto::client::{DisconnectReason, ServerCapabilities, Stats};
-pub use mq_proto::{
-    Disconnect, MqttString, Properties, ProtocolVersion, QoS, ReasonCode, RetainHandling,
-    Subscribe, SubscriptionOptions, Will,
+    Client, Prepared, PublishBuilder, PublishFuture, PublishToken, RestoredOutcomes, Subscription,
 };
 pub use transport::{BoxStream, ConnectFuture, Connector, Stream};
 
