@@ -20,6 +20,7 @@ pub mod driver;
 pub mod engine;
 mod error;
 mod options;
+mod options_builder;
 mod publish;
 pub mod runtime;
 mod snapshot;
@@ -36,7 +37,7 @@ pub use client::{
 pub use engine::{Command, Engine, Subscribed};
 pub use error::Error;
 pub use mq_proto::client::Instant;
-pub use options::{AuthenticatorFactory, ConnectOptions, QueuePolicy};
+pub use options::{AuthenticatorFactory, ConnectOptions, QueuePolicy, DEFAULT_MAXIMUM_PACKET_SIZE};
 pub use publish::IntoPayload;
 pub use snapshot::Snapshot;
 

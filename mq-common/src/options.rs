@@ -38,13 +38,19 @@ pub enum QueuePolicy {
 }
 
 /// Connection options shared by every adapter: the core's protocol [`Options`]
-/// plus reconnect and buffering settings.
+/// plus reconnect, buffering and persistence settings. Set them with the
+/// builder methods (times as [`Duration`](std::time::Duration)s), or through
+/// the public fields.
 ///
 /// ```
+/// use std::time::Duration;
 /// use mq_common::ConnectOptions;
-/// let mut opts = ConnectOptions::new("sensor-1");
-/// opts.mqtt.keep_alive = 30;
-/// opts.auto_reconnect = true;
+/// let opts = ConnectOptions::new("sensor-1")
+///     .keep_alive(Duration::from_secs(30))
+///     .clean_start(false)
+///     .session_expiry(Duration::from_secs(3600))
+///     .credentials("sensor", "s3cret");
+/// assert_eq!(opts.mqtt.keep_alive, 30);
 /// ```
 #[derive(Clone, Debug)]
 pub struct ConnectOptions {
@@ -88,11 +94,21 @@ pub struct ConnectOptions {
     pub tls: crate::tls::TlsOptions,
 }
 
+/// The largest packet a client accepts by default: 16 MiB. Without a limit a
+/// broker (or anything posing as one) could make the client buffer a 256 MiB
+/// packet. On 5.0 the broker is told and drops larger messages for this
+/// client instead of sending them; on 3.1.1 a larger packet ends the
+/// connection. Raise it with [`ConnectOptions::maximum_packet_size`].
+pub const DEFAULT_MAXIMUM_PACKET_SIZE: u32 = 16 * 1024 * 1024;
+
 impl ConnectOptions {
-    /// Defaults with this client identifier.
+    /// Defaults with this client identifier; the largest packet accepted is
+    /// [`DEFAULT_MAXIMUM_PACKET_SIZE`].
     pub fn new(client_id: impl Into<mq_proto::MqttString>) -> Self {
+        let mut mqtt = Options::new(client_id);
+        mqtt.maximum_packet_size = Some(DEFAULT_MAXIMUM_PACKET_SIZE);
         ConnectOptions {
-            mqtt: Options::new(client_id),
+            mqtt,
             auto_reconnect: true,
             queue_policy: QueuePolicy::default(),
             subscription_capacity: 1024,

@@ -25,6 +25,47 @@ pub struct Will {
     pub properties: Properties,
 }
 
+impl Will {
+    /// A Will Message of `payload` to `topic`, QoS 0, not retained.
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use mq_proto::{QoS, Will};
+    /// let will = Will::new("status/sensor-1", "offline")
+    ///     .qos(QoS::AtLeastOnce)
+    ///     .retain(true)
+    ///     .delay(Duration::from_secs(5));
+    /// assert_eq!(will.properties.will_delay_interval(), Some(5));
+    /// ```
+    pub fn new(topic: impl Into<MqttString>, payload: impl Into<Bytes>) -> Self {
+        Will {
+            topic: topic.into(),
+            payload: payload.into(),
+            ..Will::default()
+        }
+    }
+
+    /// Will QoS.
+    pub fn qos(mut self, qos: QoS) -> Self {
+        self.qos = qos;
+        self
+    }
+
+    /// Will Retain.
+    pub fn retain(mut self, retain: bool) -> Self {
+        self.retain = retain;
+        self
+    }
+
+    /// Will Delay Interval (5.0): how long the broker waits before
+    /// publishing it (whole seconds, rounded down, at most `u32::MAX`).
+    pub fn delay(mut self, delay: core::time::Duration) -> Self {
+        self.properties.will_delay_interval =
+            Some(u32::try_from(delay.as_secs()).unwrap_or(u32::MAX));
+        self
+    }
+}
+
 /// A CONNECT Password: binary data whose `Debug` never shows it, so options
 /// and packets can be logged.
 ///
