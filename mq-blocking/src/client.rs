@@ -151,6 +151,11 @@ impl Client {
         self.0.server_capabilities()
     }
 
+    /// The last accepted CONNACK (5.0 properties, Server Reference, limits).
+    pub fn connack(&self) -> Option<mq_proto::ConnAck> {
+        self.0.connack()
+    }
+
     /// The client identifier in use.
     pub fn client_id(&self) -> MqttString {
         self.0.client_id()

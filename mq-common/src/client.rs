@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use mq_proto::client::{AckToken, CommandError, RouteId, ServerCapabilities, Stats};
 use mq_proto::{
-    Disconnect, MqttString, Properties, ProtocolVersion, Publish, QoS, ReasonCode, Subscribe,
-    SubscribeFilter as Filter, SubscriptionOptions, Unsubscribe,
+    ConnAck, Disconnect, MqttString, Properties, ProtocolVersion, Publish, QoS, ReasonCode,
+    Subscribe, SubscribeFilter as Filter, SubscriptionOptions, Unsubscribe,
 };
 
 use crate::channel::{inbox, reply, EventHub, Events, Inbox, Reply, Waiter};
@@ -277,6 +277,13 @@ impl Client {
     /// The broker's capabilities from the last CONNACK.
     pub fn server_capabilities(&self) -> ServerCapabilities {
         self.snapshot().capabilities
+    }
+
+    /// The last accepted CONNACK (5.0 properties: Response Information,
+    /// Reason String, User Properties, Server Reference, limits); `None`
+    /// before the first connection.
+    pub fn connack(&self) -> Option<ConnAck> {
+        self.snapshot().connack
     }
 
     /// The client identifier in use (the broker-assigned one if it assigned one).

@@ -44,7 +44,7 @@ pub use snapshot::Snapshot;
 use std::time::Duration;
 
 use mq_proto::client::DisconnectReason;
-use mq_proto::{MqttString, ReasonCode};
+use mq_proto::{ConnAck, MqttString, ReasonCode};
 
 /// What the exported macros name; not part of the API.
 #[doc(hidden)]
@@ -65,6 +65,10 @@ pub enum ClientEvent {
     Connected {
         /// Whether the broker resumed the session.
         session_present: bool,
+        /// The CONNACK: Assigned Client Identifier, Server Keep Alive,
+        /// Response Information, Reason String, User Properties, Server
+        /// Reference and the broker's limits (5.0).
+        connack: Box<ConnAck>,
     },
     /// The connection ended, and why.
     ConnectionLost(Box<DisconnectReason>),

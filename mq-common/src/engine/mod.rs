@@ -820,8 +820,11 @@ impl Engine {
                 tracing::info!(session_present, "connected");
                 // Listeners hear of a connection before connect() returns, so a
                 // listener made after connect() never sees a stale Connected.
-                self.events
-                    .send(&ClientEvent::Connected { session_present });
+                let connack = Box::new(self.core.connack().cloned().unwrap_or_default());
+                self.events.send(&ClientEvent::Connected {
+                    session_present,
+                    connack,
+                });
                 if let Some(reference) = self
                     .core
                     .connack()

@@ -191,7 +191,9 @@ fn the_first_dial_connects_and_a_connack_completes_connect() {
     );
     e.handle_input(at(20), Input::Read(&CONNACK_V5));
     assert!(matches!(parts.first_connect.try_take(), Some(Ok(()))));
-    assert!(parts.snapshot.lock().expect("snapshot").connected);
+    let snapshot = parts.snapshot.lock().expect("snapshot");
+    assert!(snapshot.connected);
+    assert!(snapshot.connack.is_some(), "the CONNACK is kept for accessors");
 }
 
 #[test]
@@ -285,12 +287,13 @@ fn a_lost_connection_closes_backs_off_and_redials() {
         [Packet::Connect(_)]
     ));
     e.handle_input(at(1_200), Input::Read(&CONNACK_V5));
-    assert_eq!(
-        events.try_recv(),
+    match events.try_recv() {
         Ok(ClientEvent::Connected {
-            session_present: false
-        })
-    );
+            session_present: false,
+            connack,
+        }) => assert_eq!(connack.reason_code, ReasonCode::Success),
+        other => panic!("Connected with the CONNACK, got {other:?}"),
+    }
 }
 
 #[test]
