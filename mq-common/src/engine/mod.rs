@@ -409,7 +409,7 @@ impl Engine {
             Input::Read(bytes) => self.core.handle_bytes(now, bytes),
             Input::TransportClosed(error) => {
                 if let Some(error) = error {
-                    tracing::debug!(%error, "transport failed");
+                    tracing::info!(%error, "transport failed");
                 }
                 if matches!(self.phase, Phase::Serving) {
                     self.core.handle_transport_closed(now);
@@ -565,7 +565,7 @@ impl Engine {
 
     fn dial_failed(&mut self, error: Error) {
         if matches!(self.phase, Phase::Dialing { .. }) {
-            tracing::debug!(%error, "dial failed");
+            tracing::warn!(%error, "could not reach the broker");
             self.connect_failed(error);
         }
     }
@@ -621,7 +621,11 @@ impl Engine {
     }
 
     fn backoff(&mut self, delay: Duration) {
-        tracing::debug!(?delay, "reconnecting");
+        tracing::info!(
+            ?delay,
+            attempt = self.core.stats().reconnects,
+            "reconnecting after a delay"
+        );
         self.events.send(&ClientEvent::Reconnecting { delay });
         self.phase = Phase::Backoff {
             until: after(self.now, delay),
@@ -817,7 +821,12 @@ impl Engine {
         match event {
             Event::Connected { session_present } => {
                 self.refresh();
-                tracing::info!(session_present, "connected");
+                tracing::info!(
+                    session_present,
+                    version = ?self.core.protocol_version(),
+                    client_id = %self.core.client_id(),
+                    "connected"
+                );
                 // Listeners hear of a connection before connect() returns, so a
                 // listener made after connect() never sees a stale Connected.
                 let connack = Box::new(self.core.connack().cloned().unwrap_or_default());
@@ -895,7 +904,12 @@ impl Engine {
 
     fn disconnected(&mut self, reason: DisconnectReason) {
         self.refresh();
-        tracing::info!(?reason, "connection lost");
+        match &reason {
+            DisconnectReason::Local => tracing::info!("disconnected"),
+            DisconnectReason::ProtocolFallback => tracing::info!(%reason, "retrying"),
+            DisconnectReason::Refused(_) => tracing::warn!(%reason, "connection refused"),
+            _ => tracing::warn!(%reason, "connection lost"),
+        }
         if let Some(reply) = self.reauth.take() {
             reply.send(Err(Error::Connect(Box::new(reason.clone()))));
         }

@@ -193,7 +193,10 @@ fn the_first_dial_connects_and_a_connack_completes_connect() {
     assert!(matches!(parts.first_connect.try_take(), Some(Ok(()))));
     let snapshot = parts.snapshot.lock().expect("snapshot");
     assert!(snapshot.connected);
-    assert!(snapshot.connack.is_some(), "the CONNACK is kept for accessors");
+    assert!(
+        snapshot.connack.is_some(),
+        "the CONNACK is kept for accessors"
+    );
 }
 
 #[test]
