@@ -19,6 +19,7 @@ mod client;
 pub mod driver;
 pub mod engine;
 mod error;
+mod intercept;
 mod options;
 mod options_builder;
 mod publish;
@@ -36,6 +37,7 @@ pub use client::{
 };
 pub use engine::{Command, Engine, Subscribed};
 pub use error::Error;
+pub use intercept::Interceptor;
 pub use mq_proto::client::Instant;
 pub use options::{AuthenticatorFactory, ConnectOptions, QueuePolicy, DEFAULT_MAXIMUM_PACKET_SIZE};
 pub use publish::IntoPayload;

@@ -80,6 +80,9 @@ pub struct ConnectOptions {
     /// subscription can take (its stream dropped, or no route and no room
     /// left for unrouted messages) is acknowledged by the client.
     pub manual_acks: bool,
+    /// Observe or change every outgoing publish and incoming message, in
+    /// this order; see [`Interceptor`](crate::Interceptor). Default none.
+    pub interceptors: Vec<Arc<dyn crate::Interceptor>>,
     /// Where the client keeps its session state (unacknowledged QoS 1/2
     /// publishes, incoming QoS 2 receipts, subscriptions) so that it survives
     /// a restart of the process: [`MemoryStore`](crate::store::MemoryStore)
@@ -116,6 +119,7 @@ impl ConnectOptions {
             write_timeout: std::time::Duration::from_secs(30),
             authenticator: None,
             manual_acks: false,
+            interceptors: Vec::new(),
             session_store: None,
             #[cfg(feature = "tls")]
             tls: crate::tls::TlsOptions::default(),

@@ -163,6 +163,12 @@ impl ConnectOptions {
         self
     }
 
+    /// Adds an interceptor of outgoing publishes and incoming messages.
+    pub fn interceptor(mut self, interceptor: impl crate::Interceptor) -> Self {
+        self.interceptors.push(Arc::new(interceptor));
+        self
+    }
+
     /// Enhanced authentication (5.0).
     pub fn authenticator(mut self, factory: AuthenticatorFactory) -> Self {
         self.authenticator = Some(factory);

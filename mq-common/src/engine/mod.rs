@@ -84,8 +84,8 @@ use dispatch::{after, Pending, Requests, Routes};
 use crate::channel::{reply, EventHub, Reply, Waiter};
 use crate::store::StoreError;
 use crate::{
-    ClientEvent, ConnectOptions, Error, Instant, Jitter, Message, QueuePolicy, RestoredOutcome,
-    Snapshot,
+    ClientEvent, ConnectOptions, Error, Instant, Interceptor, Jitter, Message, QueuePolicy,
+    RestoredOutcome, Snapshot,
 };
 
 /// Commands taken in one turn before the engine writes what they produced,
@@ -291,6 +291,7 @@ pub struct Engine {
     /// Publishes restored from the store, until they complete.
     restored: HashMap<RequestId, Publish>,
     restored_outcomes: flume::Sender<RestoredOutcome>,
+    interceptors: Vec<Arc<dyn Interceptor>>,
 }
 
 impl Engine {
@@ -356,6 +357,7 @@ impl Engine {
             held_write: None,
             restored,
             restored_outcomes,
+            interceptors: options.interceptors.clone(),
         };
         let stop = engine.stop_signal.clone();
         Parts {
@@ -713,7 +715,15 @@ impl Engine {
         }
     }
 
-    fn publish(&mut self, now: Instant, publish: Publish, reply: Reply<ReasonCode>) {
+    fn publish(&mut self, now: Instant, mut publish: Publish, reply: Reply<ReasonCode>) {
+        for interceptor in &self.interceptors {
+            interceptor.on_publish(&mut publish);
+        }
+        self.queue_publish(now, publish, reply);
+    }
+
+    /// Queues an intercepted publish, or parks it while the queue is full.
+    fn queue_publish(&mut self, now: Instant, publish: Publish, reply: Reply<ReasonCode>) {
         if self.core.queued() >= self.core.options().max_queued_messages {
             let wait = match self.queue_policy {
                 QueuePolicy::Wait => true,
@@ -749,6 +759,9 @@ impl Engine {
             Ok(topic) => topic,
             Err(e) => return reply.send(Err(e)),
         };
+        for interceptor in &self.interceptors {
+            interceptor.on_publish(&mut publish);
+        }
         let key = self.requests.next_key();
         publish.properties.response_topic = Some(topic);
         publish.properties.correlation_data = Some(key.clone());
@@ -789,7 +802,7 @@ impl Engine {
             self.acknowledge(now);
             let room = self.core.queued() < self.core.options().max_queued_messages;
             match self.parked.pop_front() {
-                Some((publish, reply)) if room => self.publish(now, publish, reply),
+                Some((publish, reply)) if room => self.queue_publish(now, publish, reply),
                 Some(parked) => {
                     self.parked.push_front(parked);
                     break;
@@ -845,8 +858,11 @@ impl Engine {
                     first.send(Ok(()));
                 }
             }
-            Event::Message(publish) => {
+            Event::Message(mut publish) => {
                 let ack = AckToken::of(&publish);
+                for interceptor in &self.interceptors {
+                    interceptor.on_message(&mut publish);
+                }
                 match self.requests.take_reply(publish) {
                     Some(msg) => self.routes.route(msg),
                     // A reply went to its request's waiter.

@@ -572,3 +572,41 @@ fn a_5_0_connect_closed_without_connack_redials_at_once_with_3_1_1() {
     ));
     assert!(parts.first_connect.try_take().is_none(), "still trying");
 }
+
+/// Tags outgoing publishes and upper-cases incoming payloads.
+struct Tagger;
+
+impl Interceptor for Tagger {
+    fn on_publish(&self, publish: &mut Publish) {
+        publish
+            .properties
+            .user_properties
+            .push(("tag".into(), "1".into()));
+    }
+
+    fn on_message(&self, message: &mut Message) {
+        message.payload = message.payload.to_ascii_uppercase().into();
+    }
+}
+
+#[test]
+fn interceptors_see_every_outgoing_publish_and_incoming_message() {
+    let mut o = options();
+    o.interceptors.push(std::sync::Arc::new(Tagger));
+    let mut parts = connected(o);
+    let inbox = subscribe(&mut parts, "a/+", 8);
+    let _done = publish(&parts, "t", QoS::AtMostOnce);
+    take_commands(&mut parts, T0);
+    match &drain(&mut parts.engine).packets(ProtocolVersion::V5)[..] {
+        [Packet::Publish(p)] => assert_eq!(
+            p.properties.user_properties().collect::<Vec<_>>(),
+            [("tag".into(), "1".into())]
+        ),
+        other => panic!("one PUBLISH, got {other:?}"),
+    }
+    // publish_bytes(b'q'): a QoS 0 message to a/b with payload "q".
+    parts
+        .engine
+        .handle_input(at(1), Input::Read(&publish_bytes(b'q')));
+    assert_eq!(&inbox.try_recv().expect("delivered").payload[..], b"Q");
+}
