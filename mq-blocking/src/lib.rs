@@ -10,7 +10,7 @@
 //!
 //! # fn run() -> Result<(), mq_blocking::Error> {
 //! let client = connect("mqtt://127.0.0.1:1883", ConnectOptions::new("demo"))?;
-//! let mut sub = client.subscribe("greetings/#", QoS::AtLeastOnce)?;
+//! let mut sub = client.subscribe("greetings/#").qos(QoS::AtLeastOnce).send()?;
 //! client.publish("greetings/world", "hello").qos(QoS::AtLeastOnce).send()?.wait()?;
 //! if let Some(msg) = sub.next() {
 //!     println!("{}: {:?}", msg.topic, msg.payload);

@@ -129,13 +129,26 @@ impl Client {
         }
     }
 
-    /// Subscribes to one filter at `qos`; messages arrive on the returned stream.
-    pub async fn subscribe(
-        &self,
-        filter: impl Into<MqttString>,
-        qos: QoS,
-    ) -> Result<Subscription, Error> {
-        self.subscribe_with(Subscribe::new(0, filter, qos)).await
+    /// Starts a subscription to `filter` (QoS 0 unless set, options and more
+    /// filters with the builder's setters); `.await` it for the stream of
+    /// its messages, once the broker granted it.
+    ///
+    /// ```no_run
+    /// # async fn run(client: mq_common::Client) -> Result<(), mq_common::Error> {
+    /// use mq_proto::QoS;
+    /// let mut sub = client
+    ///     .subscribe("sensors/+/temp")
+    ///     .qos(QoS::AtLeastOnce)
+    ///     .no_local()
+    ///     .await?;
+    /// while let Some(msg) = sub.recv().await { /* ... */ }
+    /// # Ok(()) }
+    /// ```
+    pub fn subscribe(&self, filter: impl Into<MqttString>) -> SubscribeBuilder<'_> {
+        SubscribeBuilder {
+            client: self,
+            packet: Subscribe::new(0, filter, QoS::AtMostOnce),
+        }
     }
 
     /// Subscribes with full control: several filters with their options, a
@@ -562,14 +575,14 @@ impl Prepared {
         &self.client
     }
 
-    /// A subscription to one filter at `qos`, made with the first CONNECT;
-    /// see [`Prepared::subscribe_with`].
-    pub async fn subscribe(
-        &mut self,
-        filter: impl Into<MqttString>,
-        qos: QoS,
-    ) -> Result<Subscription, Error> {
-        self.subscribe_with(Subscribe::new(0, filter, qos)).await
+    /// A subscription to `filter` made with the first CONNECT (set its QoS
+    /// and options with the builder's setters, then `.await` it); see
+    /// [`Prepared::subscribe_with`].
+    pub fn subscribe(&mut self, filter: impl Into<MqttString>) -> PreparedSubscribe<'_> {
+        PreparedSubscribe {
+            prepared: self,
+            packet: Subscribe::new(0, filter, QoS::AtMostOnce),
+        }
     }
 
     /// A subscription whose messages are routed from the first CONNACK on;
@@ -640,5 +653,52 @@ impl futures_core::Stream for RestoredOutcomes {
     type Item = RestoredOutcome;
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         Pin::new(&mut self.0).poll_next(cx)
+    }
+}
+
+/// A subscription being built by [`Client::subscribe`]; `.await` it.
+#[must_use = "a subscription does nothing until awaited"]
+pub struct SubscribeBuilder<'a> {
+    client: &'a Client,
+    packet: Subscribe,
+}
+
+crate::subscribe_setters!(SubscribeBuilder<'_>);
+
+impl SubscribeBuilder<'_> {
+    /// Subscribes and calls `handler` for every message on a task of its
+    /// own; see [`Client::subscribe_callback`].
+    pub async fn callback<F>(self, handler: F) -> Result<Vec<ReasonCode>, Error>
+    where
+        F: FnMut(Message) + Send + 'static,
+    {
+        self.client.subscribe_callback(self.packet, handler).await
+    }
+}
+
+impl<'a> IntoFuture for SubscribeBuilder<'a> {
+    type Output = Result<Subscription, Error>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.client.subscribe_with(self.packet))
+    }
+}
+
+/// A subscription being built by [`Prepared::subscribe`]; `.await` it.
+#[must_use = "a subscription does nothing until awaited"]
+pub struct PreparedSubscribe<'a> {
+    prepared: &'a mut Prepared,
+    packet: Subscribe,
+}
+
+crate::subscribe_setters!(PreparedSubscribe<'_>);
+
+impl<'a> IntoFuture for PreparedSubscribe<'a> {
+    type Output = Result<Subscription, Error>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.prepared.subscribe_with(self.packet))
     }
 }

@@ -26,14 +26,15 @@ mod publish;
 pub mod runtime;
 mod snapshot;
 pub mod store;
+mod subscribe;
 #[cfg(feature = "tls")]
 pub mod tls;
 #[cfg(feature = "websocket")]
 pub mod ws;
 
 pub use client::{
-    subscribe_packet, Client, Prepared, PublishBuilder, PublishFuture, PublishToken,
-    RestoredOutcomes, Subscription,
+    subscribe_packet, Client, Prepared, PreparedSubscribe, PublishBuilder, PublishFuture,
+    PublishToken, RestoredOutcomes, SubscribeBuilder, Subscription,
 };
 pub use engine::{Command, Engine, Subscribed};
 pub use error::Error;
@@ -52,7 +53,10 @@ use mq_proto::{ConnAck, MqttString, ReasonCode};
 #[doc(hidden)]
 pub mod __private {
     pub use bytes::Bytes;
-    pub use mq_proto::{MqttString, PayloadFormat, Properties, QoS};
+    pub use mq_proto::{
+        MqttString, PayloadFormat, Properties, QoS, RetainHandling, SubscribeFilter,
+        SubscriptionOptions,
+    };
 }
 
 /// A received message: topic (with any Topic Alias resolved), payload, QoS,

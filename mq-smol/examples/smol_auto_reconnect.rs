@@ -44,7 +44,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .detach();
 
         let mut sub = client
-            .subscribe("mq/smol-reconnect/#", QoS::AtLeastOnce)
+            .subscribe("mq/smol-reconnect/#")
+            .qos(QoS::AtLeastOnce)
             .await?;
         smol::spawn(async move {
             while let Some(msg) = sub.recv().await {

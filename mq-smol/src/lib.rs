@@ -19,7 +19,7 @@
 //! # fn main() -> Result<(), mq_smol::Error> {
 //! smol::block_on(async {
 //!     let client = connect("mqtt://127.0.0.1:1883", ConnectOptions::new("demo")).await?;
-//!     let mut sub = client.subscribe("greetings/#", QoS::AtLeastOnce).await?;
+//!     let mut sub = client.subscribe("greetings/#").qos(QoS::AtLeastOnce).await?;
 //!     client.publish("greetings/world", "hello").qos(QoS::AtLeastOnce).await?;
 //!     if let Some(msg) = sub.recv().await {
 //!         println!("{}: {:?}", msg.topic, msg.payload);
@@ -72,7 +72,7 @@
 //! async fn run(url: &str) -> Result<(), Error> {
 //!     let client = connect(url, ConnectOptions::new("same-program")).await?;
 //!     let mut events = client.events();
-//!     let mut sub = client.subscribe("same/#", QoS::AtLeastOnce).await?;
+//!     let mut sub = client.subscribe("same/#").qos(QoS::AtLeastOnce).await?;
 //!     client.publish("same/topic", "hi").qos(QoS::AtLeastOnce).await?;
 //!     let msg = sub.recv().await.ok_or(Error::Closed)?;
 //!     assert_eq!(&msg.payload[..], b"hi");
@@ -123,7 +123,8 @@ mod ws;
 
 pub use mq_common::api::*;
 pub use mq_common::{
-    Client, Prepared, PublishBuilder, PublishFuture, PublishToken, RestoredOutcomes, Subscription,
+    Client, Prepared, PreparedSubscribe, PublishBuilder, PublishFuture, PublishToken,
+    RestoredOutcomes, SubscribeBuilder, Subscription,
 };
 pub use runtime::Executor;
 pub use transport::{BoxStream, ConnectFuture, Connector, Stream};

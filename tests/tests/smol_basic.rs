@@ -82,7 +82,8 @@ async fn pubsub_each_qos(executor: Executor, url: String, version: ProtocolVersi
     assert!(sub.is_connected());
     assert_eq!(sub.protocol_version(), version);
     let mut messages = sub
-        .subscribe(format!("{tag}/#"), QoS::ExactlyOnce)
+        .subscribe(format!("{tag}/#"))
+        .qos(QoS::ExactlyOnce)
         .await
         .expect("subscribe");
     assert_eq!(messages.reason_codes(), [ReasonCode::GrantedQoS2]);
@@ -178,7 +179,8 @@ fn async_std_tasks_share_a_client() {
             .await
             .expect("connect");
         let mut messages = client
-            .subscribe("tasks/#", QoS::AtLeastOnce)
+            .subscribe("tasks/#")
+            .qos(QoS::AtLeastOnce)
             .await
             .expect("subscribe");
         let tasks: Vec<_> = (0..4)
@@ -218,7 +220,8 @@ fn reconnect_after_broker_restart() {
                 .expect("connect");
             let mut events = client.events();
             let mut messages = client
-                .subscribe("restart/t", QoS::AtLeastOnce)
+                .subscribe("restart/t")
+                .qos(QoS::AtLeastOnce)
                 .await
                 .expect("subscribe");
             broker.kill();
@@ -322,7 +325,8 @@ fn slow_subscriber_gets_everything_in_order() {
             .await
             .expect("connect");
         let mut messages = sub
-            .subscribe("slow/t", QoS::AtLeastOnce)
+            .subscribe("slow/t")
+            .qos(QoS::AtLeastOnce)
             .await
             .expect("subscribe");
         let tokens: Vec<_> = (0..COUNT)
@@ -483,7 +487,8 @@ fn mqtts_round_trip_and_unknown_ca() {
             .await
             .expect("connect over TLS");
         let mut messages = client
-            .subscribe("tls/t", QoS::AtLeastOnce)
+            .subscribe("tls/t")
+            .qos(QoS::AtLeastOnce)
             .await
             .expect("subscribe");
         let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
