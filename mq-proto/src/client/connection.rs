@@ -13,7 +13,7 @@ use super::event::{
 };
 use super::outgoing::PendingRequest;
 use super::store::StoreUpdate;
-use super::{Client, ConnectionState, Instant, ServerCapabilities, TopicAliasPolicy};
+use super::{Client, ConnectionState, Fallback, Instant, ServerCapabilities, TopicAliasPolicy};
 use crate::codec::{
     Auth, ConnAck, Connect, Decoder, Disconnect, Packet, PacketType, Properties, ProtocolVersion,
     ReasonCode, Subscribe, SubscribeFilter,
@@ -168,17 +168,19 @@ impl Client {
             let fallback = connack.reason_code == ReasonCode::UnsupportedProtocolVersion
                 && self.version == ProtocolVersion::V5
                 && self.options.protocol_fallback
-                && !self.fallback_done
+                && self.fallback == Fallback::Armed
                 && never_connected;
             if fallback {
                 self.version = ProtocolVersion::V311;
-                self.fallback_done = true;
+                self.fallback = Fallback::Done;
                 self.connection_ended(now, DisconnectReason::ProtocolFallback);
             } else {
                 self.connection_ended(now, DisconnectReason::Refused(Box::new(connack)));
             }
             return;
         }
+        // The broker answered this version: it stays.
+        self.fallback = Fallback::Done;
         if self.clean_start() && connack.session_present {
             self.protocol_error(
                 now,
@@ -391,14 +393,25 @@ impl Client {
         let fallback = self.state == ConnectionState::Connecting
             && self.version == ProtocolVersion::V5
             && self.options.protocol_fallback
-            && !self.fallback_done
+            && self.fallback == Fallback::Armed
             && self.connack.is_none();
         if fallback {
             self.version = ProtocolVersion::V311;
-            self.fallback_done = true;
+            self.fallback = Fallback::Tentative;
             self.connection_ended(now, DisconnectReason::ProtocolFallback);
         } else {
+            self.undo_tentative_fallback();
             self.connection_ended(now, DisconnectReason::TransportClosed);
+        }
+    }
+
+    /// A 3.1.1 CONNECT tried after a 5.0 one was closed without CONNACK got
+    /// no CONNACK either: the closes were the network's, not a 3.1.1 broker's
+    /// answer. The next attempt is 5.0 again, and may fall back again.
+    fn undo_tentative_fallback(&mut self) {
+        if self.state == ConnectionState::Connecting && self.fallback == Fallback::Tentative {
+            self.version = ProtocolVersion::V5;
+            self.fallback = Fallback::Armed;
         }
     }
 
@@ -407,6 +420,7 @@ impl Client {
         self.expire_queued(now);
         match self.state {
             ConnectionState::Connecting if now >= self.since + self.options.connect_timeout => {
+                self.undo_tentative_fallback();
                 self.connection_ended(now, DisconnectReason::ConnectTimeout);
             }
             ConnectionState::Connected => match self.ping_sent {

@@ -733,6 +733,56 @@ fn fallback_happens_once_only() {
     s.expect_events(&[Event::Disconnected(DisconnectReason::TransportClosed)]);
 }
 
+/// A 5.0 CONNECT closed without CONNACK may be a 3.1.1 broker's answer or a
+/// network failure: if the 3.1.1 CONNECT meets the same, the client goes
+/// back to 5.0 (and may fall back again) instead of staying at 3.1.1 for good.
+#[test]
+fn a_fallback_after_a_close_is_undone_when_3_1_1_gets_no_connack_either() {
+    let mut s = Scenario::new(Options::new("c1"));
+    let first = s.reconnect();
+    assert_eq!(first[8], 5, "protocol level 5");
+    s.close_transport();
+    s.expect_events(&[Event::Disconnected(DisconnectReason::ProtocolFallback)]);
+    assert_eq!(s.reconnect(), CONNECT_V311_C1);
+    s.close_transport();
+    s.expect_events(&[Event::Disconnected(DisconnectReason::TransportClosed)]);
+    assert_eq!(s.client.protocol_version(), ProtocolVersion::V5);
+    assert_eq!(s.reconnect(), first, "5.0 again");
+    s.close_transport();
+    s.expect_events(&[Event::Disconnected(DisconnectReason::ProtocolFallback)]);
+    assert_eq!(s.reconnect(), CONNECT_V311_C1, "and the fallback again");
+}
+
+/// The same when the 3.1.1 attempt times out waiting for CONNACK.
+#[test]
+fn a_fallback_after_a_close_is_undone_when_3_1_1_times_out() {
+    let mut s = Scenario::new(Options::new("c1"));
+    let first = s.reconnect();
+    s.close_transport();
+    s.expect_events(&[Event::Disconnected(DisconnectReason::ProtocolFallback)]);
+    assert_eq!(s.reconnect(), CONNECT_V311_C1);
+    s.advance(Duration::from_secs(31));
+    s.expect_events(&[Event::Disconnected(DisconnectReason::ConnectTimeout)]);
+    assert_eq!(s.reconnect(), first, "5.0 again");
+}
+
+/// A 3.1.1 CONNACK confirms the fallback: later closes keep 3.1.1.
+#[test]
+fn a_fallback_confirmed_by_a_3_1_1_connack_stays() {
+    let mut s = Scenario::new(Options::new("c1"));
+    s.reconnect();
+    s.close_transport();
+    s.expect_events(&[Event::Disconnected(DisconnectReason::ProtocolFallback)]);
+    assert_eq!(s.reconnect(), CONNECT_V311_C1);
+    s.broker_sends(CONNACK_V311_OK);
+    s.expect_events(&[Event::Connected {
+        session_present: false,
+    }]);
+    s.close_transport();
+    s.expect_events(&[Event::Disconnected(DisconnectReason::TransportClosed)]);
+    assert_eq!(s.client.protocol_version(), ProtocolVersion::V311);
+}
+
 /// Never fall back once 5.0 worked: the broker speaks 5.0.
 #[test]
 fn no_fallback_after_a_successful_connection() {
