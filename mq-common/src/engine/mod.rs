@@ -292,6 +292,8 @@ pub struct Engine {
     restored: HashMap<RequestId, Publish>,
     restored_outcomes: flume::Sender<RestoredOutcome>,
     interceptors: Vec<Arc<dyn Interceptor>>,
+    /// Why the connection ended, told once its last bytes are written.
+    ended: Option<DisconnectReason>,
 }
 
 impl Engine {
@@ -358,6 +360,7 @@ impl Engine {
             restored,
             restored_outcomes,
             interceptors: options.interceptors.clone(),
+            ended: None,
         };
         let stop = engine.stop_signal.clone();
         Parts {
@@ -416,6 +419,8 @@ impl Engine {
                 if matches!(self.phase, Phase::Serving) {
                     self.core.handle_transport_closed(now);
                 }
+                // The last bytes will not be written: tell the news now.
+                self.surface_ended_connection();
             }
             Input::Command(command) => {
                 self.command(now, command);
@@ -476,6 +481,8 @@ impl Engine {
                         stall: self.write_stall,
                     };
                 }
+                // Everything the core queued, its DISCONNECT included, is written.
+                self.surface_ended_connection();
                 if self.core.state() == ConnectionState::Disconnected {
                     self.connection_over();
                     return self.poll_output();
@@ -599,6 +606,12 @@ impl Engine {
 
     fn dial_now(&mut self) {
         self.phase = Phase::Start;
+    }
+
+    fn surface_ended_connection(&mut self) {
+        if let Some(reason) = self.ended.take() {
+            self.disconnected(reason);
+        }
     }
 
     /// The core's connection ended and its last bytes went out: close, then decide.
@@ -913,6 +926,14 @@ impl Engine {
                 if let Some(reply) = self.reauth.take() {
                     reply.send(Ok(()));
                 }
+            }
+            // Told once the DISCONNECT the core queued (a protocol error's,
+            // with its reason code) is written, so an application that
+            // exits on the news does not cut it off.
+            Event::Disconnected(reason)
+                if self.core.has_transmit() || self.held_write.is_some() =>
+            {
+                self.ended = Some(reason);
             }
             Event::Disconnected(reason) => self.disconnected(reason),
         }

@@ -610,3 +610,27 @@ fn interceptors_see_every_outgoing_publish_and_incoming_message() {
         .handle_input(at(1), Input::Read(&publish_bytes(b'q')));
     assert_eq!(&inbox.try_recv().expect("delivered").payload[..], b"Q");
 }
+
+#[test]
+fn a_protocol_error_is_told_only_after_its_disconnect_is_written() {
+    let mut parts = connected(options());
+    let events = parts.events.listen();
+    // A packet of reserved type 0: the broker broke the protocol.
+    parts.engine.handle_input(at(1), Input::Read(&[0x00, 0x00]));
+    assert_eq!(
+        events.try_recv(),
+        Err(RecvError::Empty),
+        "not before the DISCONNECT is written"
+    );
+    let Output::Write { data, .. } = parts.engine.poll_output() else {
+        panic!("the DISCONNECT first");
+    };
+    assert_eq!(data[0], 0xE0, "DISCONNECT");
+    assert_eq!(events.try_recv(), Err(RecvError::Empty), "still writing");
+    drain(&mut parts.engine);
+    assert!(matches!(
+        events.try_recv(),
+        Ok(ClientEvent::ConnectionLost(reason))
+            if matches!(*reason, DisconnectReason::ProtocolError { .. })
+    ));
+}
