@@ -201,6 +201,10 @@ impl Client {
         self.state = ConnectionState::Connected;
         self.since = now;
         self.server = ServerCapabilities::from_connack(self.version, &connack);
+        if self.version == ProtocolVersion::V311 {
+            // 3.1.1 announces no Receive Maximum; brokers still have one.
+            self.server.receive_maximum = self.options.v311_receive_maximum.max(1);
+        }
         let p = &connack.properties;
         if let Some(id) = &p.assigned_client_identifier {
             self.options.client_id = id.clone();

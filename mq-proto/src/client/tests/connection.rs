@@ -513,6 +513,8 @@ fn connack_without_properties_gives_spec_defaults() {
         *s.client.server_capabilities(),
         ServerCapabilities {
             subscription_identifier_available: false,
+            // 3.1.1 announces no Receive Maximum: the client's own cap.
+            receive_maximum: 20,
             ..ServerCapabilities::defaults(ProtocolVersion::V5)
         }
     );
@@ -686,7 +688,10 @@ fn fallback_to_v311_on_unsupported_protocol_version_connack() {
     }]);
     assert_eq!(
         *s.client.server_capabilities(),
-        ServerCapabilities::defaults(ProtocolVersion::V311)
+        ServerCapabilities {
+            receive_maximum: 20,
+            ..ServerCapabilities::defaults(ProtocolVersion::V311)
+        }
     );
 }
 

@@ -1873,3 +1873,21 @@ fn disconnect_drops_reason_string_and_user_properties_over_the_maximum_packet_si
         0x05, 0x11, 0x00, 0x00, 0x00, 0x00, // Session Expiry Interval 0 only
     ]);
 }
+
+/// A 3.1.1 broker announces no Receive Maximum; the client keeps at most
+/// `v311_receive_maximum` QoS 1/2 publishes in flight and queues the rest.
+#[test]
+fn v311_in_flight_publishes_are_capped_by_the_client() {
+    let mut o = Options::new("c");
+    o.v311_receive_maximum = 3;
+    let mut s = Scenario::connected_v311(o);
+    for _ in 0..5 {
+        publish(&mut s, msg("t", QoS::AtLeastOnce, b"x"));
+    }
+    // PUBLISH QoS 1 "t" "x" with packet identifiers 1, 2, 3 only.
+    let one = |pid: u8| [0x32, 0x06, 0x00, 0x01, b't', 0x00, pid, b'x'];
+    assert_eq!(s.written(), [one(1), one(2), one(3)].concat());
+    assert_eq!((s.client.in_flight(), s.client.queued()), (3, 2));
+    s.broker_sends(&[0x40, 0x02, 0x00, 0x01]); // PUBACK 1
+    assert_eq!(s.written(), one(4), "one leaves, one goes");
+}
