@@ -141,6 +141,10 @@ impl Client {
 
     fn dispatch(&mut self, now: Instant, packet: Packet) {
         use ConnectionState::*;
+        if self.problem_information_unasked(&packet) {
+            let violation = ProtocolViolation::ProblemInformationNotRequested(packet.packet_type());
+            return self.protocol_error(now, ReasonCode::ProtocolError, violation);
+        }
         match (self.state, packet) {
             (Connecting, Packet::ConnAck(c)) => self.handle_connack(now, c),
             (Connecting | Connected, Packet::Auth(a)) => self.handle_auth(now, a),
@@ -160,6 +164,25 @@ impl Client {
                 self.protocol_error(now, ReasonCode::ProtocolError, violation)
             }
         }
+    }
+
+    /// MQTT-3.1.2-29: with Request Problem Information 0, a Reason String or
+    /// User Properties may come only on PUBLISH, CONNACK and DISCONNECT.
+    fn problem_information_unasked(&self, packet: &Packet) -> bool {
+        if self.options.request_problem_information != Some(false) {
+            return false;
+        }
+        let properties = match packet {
+            Packet::PubAck(p) => &p.properties,
+            Packet::PubRec(p) => &p.properties,
+            Packet::PubRel(p) => &p.properties,
+            Packet::PubComp(p) => &p.properties,
+            Packet::SubAck(p) => &p.properties,
+            Packet::UnsubAck(p) => &p.properties,
+            Packet::Auth(p) => &p.properties,
+            _ => return false,
+        };
+        properties.reason_string().is_some() || properties.user_properties().next().is_some()
     }
 
     fn handle_connack(&mut self, now: Instant, connack: ConnAck) {
@@ -187,6 +210,14 @@ impl Client {
                 ReasonCode::ProtocolError,
                 ProtocolViolation::SessionPresentOnCleanStart,
             );
+            return;
+        }
+        // MQTT-4.12.0-5: the method the CONNECT named, or none. A CONNACK
+        // that leaves it out after an exchange is tolerated (some brokers do).
+        let method = connack.properties.authentication_method();
+        if method.is_some() && method != self.auth_method {
+            let violation = ProtocolViolation::Auth(AuthFailure::WrongMethod(method));
+            self.protocol_error(now, ReasonCode::ProtocolError, violation);
             return;
         }
         if self.auth_exchanges.is_some() {

@@ -195,6 +195,11 @@ pub enum ProtocolViolation {
         /// Codes received.
         got: usize,
     },
+    /// A Reason String or User Properties on a packet other than PUBLISH,
+    /// CONNACK or DISCONNECT, though our CONNECT set Request Problem
+    /// Information to 0 (MQTT-3.1.2-29).
+    #[error("problem information on {0}, which the client asked not to get")]
+    ProblemInformationNotRequested(PacketType),
     /// CONNACK with Session Present set in answer to a Clean Start (MQTT-3.2.2-2).
     #[error("session present in answer to a clean start")]
     SessionPresentOnCleanStart,

@@ -1621,6 +1621,56 @@ fn enhanced_auth_wrong_method_is_a_protocol_error() {
     )]);
 }
 
+/// MQTT-3.1.2-29: with Request Problem Information 0, a Reason String on a
+/// PUBACK is a protocol error (0x82); on a PUBLISH it is allowed.
+#[test]
+fn problem_information_we_did_not_ask_for_is_a_protocol_error() {
+    let mut o = Options::new("c1");
+    o.request_problem_information = Some(false);
+    let mut s = Scenario::connected_v5(o.clone());
+    // PUBLISH QoS 0 "t" with a User Property: allowed.
+    s.broker_sends(&[
+        0x30, 0x0B, 0x00, 0x01, b't', 0x07, 0x26, 0x00, 0x01, b'k', 0x00, 0x01, b'v',
+    ]);
+    s.expect_written(&[]);
+    // PUBACK 1, Success, Reason String "no".
+    let puback = [
+        0x40, 0x09, 0x00, 0x01, 0x00, 0x05, 0x1F, 0x00, 0x02, b'n', b'o',
+    ];
+    s.broker_sends(&puback);
+    s.expect_written(&[0xE0, 0x01, 0x82]);
+    let events = s.events();
+    assert!(
+        events.contains(&protocol_error(
+            ReasonCode::ProtocolError,
+            ProtocolViolation::ProblemInformationNotRequested(PacketType::PubAck),
+        )),
+        "{events:?}"
+    );
+    // When asked for (the default), the same PUBACK is fine.
+    o.request_problem_information = None;
+    let mut s = Scenario::connected_v5(o);
+    s.broker_sends(&puback);
+    s.expect_written(&[]);
+}
+
+/// MQTT-4.12.0-5: a CONNACK naming another Authentication Method than the
+/// CONNECT's (here: none) is refused with 0x82.
+#[test]
+fn connack_with_an_authentication_method_we_did_not_use_is_a_protocol_error() {
+    let mut s = Scenario::new(Options::new("c1"));
+    s.reconnect();
+    s.broker_sends(&[
+        0x20, 0x0A, 0x00, 0x00, 0x07, //
+        0x15, 0x00, 0x04, b'N', b'O', b'P', b'E', // Authentication Method "NOPE"
+    ]);
+    s.expect_written(&[0xE0, 0x01, 0x82]);
+    s.expect_events(&[protocol_error(
+        ReasonCode::ProtocolError,
+        ProtocolViolation::Auth(AuthFailure::WrongMethod(Some("NOPE".into()))),
+    )]);
+}
+
 /// MQTT-4.12.0-6: no Authentication Method in CONNECT, no AUTH from the server.
 #[test]
 fn auth_without_an_authentication_method_is_a_protocol_error() {
