@@ -57,7 +57,7 @@
 //! - `handle_timeout(now)` leaves no deadline at or before `now` (a driver
 //!   loop cannot spin), and Session Present is what the broker said;
 //! - with a store, applying the updates in order gives `snapshot()` (see
-//!   `check_store` for the one known gap), and so does restoring from it;
+//!   `check_store`: DUP is not stored), and so does restoring from it;
 //! - a crash never loses an accepted publish that has not completed: the
 //!   store holds it.
 //!
@@ -888,11 +888,8 @@ fn message_number(payload: &[u8]) -> Result<u32, String> {
 fn check_store(store: &SessionSnapshot, client: &Client) -> Outcome {
     let snapshot = client.snapshot();
     let mut stored = store.clone();
+    // The store does not follow DUP: a restored message is resent with it anyway.
     for (s, c) in stored.outgoing.iter_mut().zip(&snapshot.outgoing) {
-        if c.packet_id.is_none() {
-            s.packet_id = None;
-            s.publish.packet_id = c.publish.packet_id;
-        }
         s.publish.dup = c.publish.dup;
     }
     stored.incoming_qos2.sort_unstable();

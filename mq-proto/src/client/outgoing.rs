@@ -577,6 +577,11 @@ impl Client {
                 } else {
                     f.msg.publish.dup = false;
                     f.msg.publish.packet_id = 0;
+                    if self.options.report_store_updates {
+                        let id = f.msg.id;
+                        self.store_updates
+                            .push_back(StoreUpdate::PublishRequeued { id });
+                    }
                     self.outgoing.queue.push_front(f.msg);
                 }
             }
