@@ -1891,3 +1891,33 @@ fn v311_in_flight_publishes_are_capped_by_the_client() {
     s.broker_sends(&[0x40, 0x02, 0x00, 0x01]); // PUBACK 1
     assert_eq!(s.written(), one(4), "one leaves, one goes");
 }
+
+/// MQTT-4.9.0-2: a resumed session resends at most the broker's (new, lower)
+/// Receive Maximum of in-flight publishes; the rest follow, in order, as
+/// acknowledgments free room, before any new message.
+#[test]
+fn resend_on_resume_respects_a_lowered_receive_maximum() {
+    let mut s = Scenario::connected_v5(durable());
+    for payload in [b"1", b"2", b"3", b"4"] {
+        publish(&mut s, msg("t", QoS::AtLeastOnce, payload));
+    }
+    s.written();
+    s.client.handle_transport_closed(s.now);
+    s.events();
+    s.client.connect(s.now).expect("connect");
+    s.written();
+    // CONNACK, session present, Receive Maximum 2.
+    s.broker_sends(&[0x20, 0x06, 0x01, 0x00, 0x03, 0x21, 0x00, 0x02]);
+    s.events();
+    let dup = |pid: u8| [0x3A, 0x07, 0x00, 0x01, b't', 0x00, pid, 0x00, b'0' + pid];
+    assert_eq!(s.written(), [dup(1), dup(2)].concat(), "two of four");
+    publish(&mut s, msg("t", QoS::AtLeastOnce, b"5"));
+    assert_eq!(s.written(), [], "a new message waits behind the resends");
+    s.broker_sends(&[0x40, 0x02, 0x00, 0x01]); // PUBACK 1
+    assert_eq!(s.written(), dup(3));
+    s.broker_sends(&[0x40, 0x02, 0x00, 0x02]); // PUBACK 2
+    assert_eq!(s.written(), dup(4));
+    s.broker_sends(&[0x40, 0x02, 0x00, 0x03]); // PUBACK 3
+    let new = [0x32, 0x07, 0x00, 0x01, b't', 0x00, 0x05, 0x00, b'5'];
+    assert_eq!(s.written(), new, "then the new one");
+}
