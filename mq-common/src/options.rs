@@ -80,6 +80,18 @@ pub struct ConnectOptions {
     /// subscription can take (its stream dropped, or no route and no room
     /// left for unrouted messages) is acknowledged by the client.
     pub manual_acks: bool,
+    /// More broker URLs (nodes of a cluster): when a server cannot be
+    /// reached, or a connection attempt gets no CONNACK, the next attempt
+    /// goes to the next one, in turn, with the backoff policy between
+    /// attempts; a first connect fails only once every server failed.
+    /// Parsed when connecting (a bad URL fails `connect`). Default none.
+    pub failover: Vec<String>,
+    /// Follow a broker's redirect (5.0): a CONNACK or DISCONNECT with Use
+    /// another server (0x9C) or Server moved (0x9D) and a Server Reference
+    /// sends the next attempt there (once; later attempts go back to the
+    /// servers above). Default false: the redirect is only reported
+    /// (`ClientEvent::ServerRedirect`).
+    pub follow_redirects: bool,
     /// Observe or change every outgoing publish and incoming message, in
     /// this order; see [`Interceptor`](crate::Interceptor). Default none.
     pub interceptors: Vec<Arc<dyn crate::Interceptor>>,
@@ -119,6 +131,8 @@ impl ConnectOptions {
             write_timeout: std::time::Duration::from_secs(30),
             authenticator: None,
             manual_acks: false,
+            failover: Vec::new(),
+            follow_redirects: false,
             interceptors: Vec::new(),
             session_store: None,
             #[cfg(feature = "tls")]

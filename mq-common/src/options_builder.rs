@@ -163,6 +163,22 @@ impl ConnectOptions {
         self
     }
 
+    /// More broker URLs to fail over to, in turn; see [`ConnectOptions::failover`].
+    pub fn failover<I, S>(mut self, urls: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.failover.extend(urls.into_iter().map(Into::into));
+        self
+    }
+
+    /// Follow a broker's redirect (5.0); see [`ConnectOptions::follow_redirects`].
+    pub fn follow_redirects(mut self, follow: bool) -> Self {
+        self.follow_redirects = follow;
+        self
+    }
+
     /// Adds an interceptor of outgoing publishes and incoming messages.
     pub fn interceptor(mut self, interceptor: impl crate::Interceptor) -> Self {
         self.interceptors.push(Arc::new(interceptor));

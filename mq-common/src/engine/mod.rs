@@ -16,7 +16,7 @@
 //!
 //! | output | the adapter |
 //! |---|---|
-//! | [`Output::Dial`] | starts opening a transport to the broker; answers later with [`Input::Dialed`] or [`Input::DialFailed`]. Until then it keeps polling and waiting as told (commands go on). |
+//! | [`Output::Dial`] | starts opening a transport to the broker the [`Target`] names; answers later with [`Input::Dialed`] or [`Input::DialFailed`]. Until then it keeps polling and waiting as told (commands go on). |
 //! | [`Output::Write`] | writes all the bytes, in order, before polling again; a write that makes no progress for `stall` (for [`CLOSE_GRACE`] once [`Engine::stop_signal`] is requested) is [`Input::TransportClosed`]. |
 //! | [`Output::Close`] | flushes and shuts the transport down within `grace`, then drops it; or abandons a dial in progress. |
 //! | [`Output::Persist`] | applies the updates to the session store ([`SessionStore::apply`](crate::store::SessionStore::apply), off the executor's threads) and answers with [`Input::Persisted`] before polling again. |
@@ -58,6 +58,7 @@
 
 mod command;
 mod dispatch;
+mod servers;
 #[cfg(test)]
 mod session_tests;
 #[cfg(test)]
@@ -80,6 +81,8 @@ use mq_proto::{Disconnect, ProtocolVersion, Publish, QoS, ReasonCode};
 
 pub use command::{Command, Subscribed};
 use dispatch::{after, Pending, Requests, Routes};
+use servers::Servers;
+pub use servers::Target;
 
 use crate::channel::{reply, EventHub, Reply, Waiter};
 use crate::store::StoreError;
@@ -125,8 +128,8 @@ pub enum Input<'a> {
 /// What the adapter must do next, from [`Engine::poll_output`].
 #[derive(Debug)]
 pub enum Output {
-    /// Open a transport to the broker.
-    Dial,
+    /// Open a transport to this broker.
+    Dial(Target),
     /// Write these bytes, all of them, before polling again.
     Write {
         /// The bytes.
@@ -294,6 +297,9 @@ pub struct Engine {
     interceptors: Vec<Arc<dyn Interceptor>>,
     /// Why the connection ended, told once its last bytes are written.
     ended: Option<DisconnectReason>,
+    servers: Servers,
+    /// The current attempt got a CONNACK accepting it.
+    accepted: bool,
 }
 
 impl Engine {
@@ -361,6 +367,8 @@ impl Engine {
             restored_outcomes,
             interceptors: options.interceptors.clone(),
             ended: None,
+            servers: Servers::new(1 + options.failover.len(), options.follow_redirects),
+            accepted: false,
         };
         let stop = engine.stop_signal.clone();
         Parts {
@@ -466,7 +474,7 @@ impl Engine {
                 self.phase = Phase::Dialing {
                     deadline: after(self.now, self.connect_timeout),
                 };
-                Output::Dial
+                Output::Dial(self.servers.next_target())
             }
             Phase::Dialing { deadline } => Output::Wait(self.wait(Some(deadline), false)),
             Phase::Serving => {
@@ -563,6 +571,7 @@ impl Engine {
             self.close_pending = true;
             return;
         }
+        self.accepted = false;
         match self.core.connect(now) {
             Ok(()) => self.phase = Phase::Serving,
             Err(e) => {
@@ -579,8 +588,14 @@ impl Engine {
         }
     }
 
-    /// No connection this time: fail a first connect, or back off and try again.
+    /// No connection this time: fail a first connect once every server
+    /// failed, or back off and try the next.
     fn connect_failed(&mut self, error: Error) {
+        self.servers.attempt_failed();
+        if self.servers.untried() && self.first_connect.is_some() {
+            tracing::warn!(%error, "trying the next server");
+            return self.dial_now();
+        }
         if let Some(first) = self.first_connect.take() {
             first.send(Err(error));
             self.stopping = true;
@@ -846,6 +861,8 @@ impl Engine {
     fn event(&mut self, event: Event) {
         match event {
             Event::Connected { session_present } => {
+                self.servers.connected();
+                self.accepted = true;
                 self.refresh();
                 tracing::info!(
                     session_present,
@@ -956,7 +973,16 @@ impl Engine {
                     .send(&ClientEvent::ServerRedirect(reference.clone()));
             }
         }
-        if reason != DisconnectReason::ProtocolFallback {
+        let never_connected = matches!(
+            reason,
+            DisconnectReason::TransportClosed | DisconnectReason::ConnectTimeout
+        ) && !self.accepted;
+        if never_connected {
+            self.servers.attempt_failed();
+        }
+        let next_server = never_connected && self.servers.untried();
+        let redirected = self.servers.follow(&reason);
+        if reason != DisconnectReason::ProtocolFallback && !next_server && !redirected {
             if let Some(first) = self.first_connect.take() {
                 first.send(Err(Error::Connect(Box::new(reason.clone()))));
                 self.stopping = true;

@@ -61,7 +61,7 @@ fn steps(e: &mut Engine, store: &MemoryStore) -> Vec<Step> {
                 };
                 out.push(Step::Write(turn.packets(ProtocolVersion::V5)));
             }
-            Output::Dial => out.push(Step::Dial),
+            Output::Dial(_) => out.push(Step::Dial),
             Output::Close { .. } => out.push(Step::Close),
             Output::Wait(_) | Output::Stopped => return out,
         }

@@ -64,7 +64,7 @@ pub(super) fn drain(e: &mut Engine) -> Turn {
                 turn.stall = Some(stall);
                 turn.actions.push("write");
             }
-            Output::Dial => turn.actions.push("dial"),
+            Output::Dial(_) => turn.actions.push("dial"),
             Output::Close { .. } => turn.actions.push("close"),
             end => {
                 turn.end = end;
@@ -164,7 +164,7 @@ pub(super) fn publish_bytes(payload: u8) -> [u8; 9] {
 fn the_first_dial_connects_and_a_connack_completes_connect() {
     let mut parts = Engine::create(options());
     let e = &mut parts.engine;
-    assert!(matches!(e.poll_output(), Output::Dial));
+    assert!(matches!(e.poll_output(), Output::Dial(_)));
     let dialing = drain(e);
     assert_eq!(
         dialing.wait().until,
@@ -633,4 +633,90 @@ fn a_protocol_error_is_told_only_after_its_disconnect_is_written() {
         Ok(ClientEvent::ConnectionLost(reason))
             if matches!(*reason, DisconnectReason::ProtocolError { .. })
     ));
+}
+
+/// The target of the next dial, draining to it.
+fn next_dial(e: &mut Engine) -> Target {
+    for _ in 0..10 {
+        match e.poll_output() {
+            Output::Dial(target) => return target,
+            Output::Wait(w) => {
+                let until = w.until.expect("a backoff deadline");
+                e.handle_input(until, Input::Timeout);
+            }
+            Output::Close { .. } | Output::Write { .. } => {}
+            other => panic!("expected a dial, got {other:?}"),
+        }
+    }
+    panic!("no dial");
+}
+
+#[test]
+fn a_first_connect_tries_every_server_before_failing() {
+    let mut o = options();
+    o.failover = vec!["mqtt://b".into(), "mqtt://c".into()];
+    let mut parts = Engine::create(o);
+    let e = &mut parts.engine;
+    assert_eq!(next_dial(e), Target::Server(0));
+    e.handle_input(T0, Input::DialFailed(Error::Timeout));
+    assert_eq!(next_dial(e), Target::Server(1), "at once, no failure yet");
+    assert!(parts.first_connect.try_take().is_none());
+    e.handle_input(T0, Input::Dialed);
+    e.handle_input(T0, Input::TransportClosed(None));
+    assert_eq!(next_dial(e), Target::Server(2), "closed without CONNACK");
+    e.handle_input(T0, Input::DialFailed(Error::Timeout));
+    assert!(
+        matches!(parts.first_connect.try_take(), Some(Err(_))),
+        "every server failed"
+    );
+}
+
+#[test]
+fn a_lost_connection_fails_over_to_the_next_server() {
+    let mut o = options();
+    o.failover = vec!["mqtt://b".into()];
+    let mut parts = connected(o);
+    let e = &mut parts.engine;
+    e.handle_input(at(1), Input::TransportClosed(None));
+    assert_eq!(next_dial(e), Target::Server(0), "the same server first");
+    e.handle_input(at(200), Input::DialFailed(Error::Timeout));
+    assert_eq!(next_dial(e), Target::Server(1), "then the next");
+    e.handle_input(at(500), Input::Dialed);
+    e.handle_input(at(500), Input::Read(&CONNACK_V5));
+    e.handle_input(at(600), Input::TransportClosed(None));
+    assert_eq!(
+        next_dial(e),
+        Target::Server(1),
+        "and it stays where it connected"
+    );
+}
+
+/// DISCONNECT 0x9C Use another server, Server Reference "b:1884".
+const USE_ANOTHER_SERVER: [u8; 13] = [
+    0xE0, 0x0B, 0x9C, 0x09, 0x1C, 0x00, 0x06, b'b', b':', b'1', b'8', b'8', b'4',
+];
+
+#[test]
+fn a_redirect_is_followed_once_when_asked() {
+    let mut o = options();
+    o.follow_redirects = true;
+    let mut parts = connected(o);
+    let events = parts.events.listen();
+    let e = &mut parts.engine;
+    e.handle_input(at(1), Input::Read(&USE_ANOTHER_SERVER));
+    assert_eq!(next_dial(e), Target::Redirect("b:1884".into()));
+    assert!(matches!(
+        events.try_recv(),
+        Ok(ClientEvent::ServerRedirect(r)) if r == "b:1884"
+    ));
+    e.handle_input(at(500), Input::DialFailed(Error::Timeout));
+    assert_eq!(next_dial(e), Target::Server(0), "back to the list");
+}
+
+#[test]
+fn a_redirect_is_only_reported_by_default() {
+    let mut parts = connected(options());
+    let e = &mut parts.engine;
+    e.handle_input(at(1), Input::Read(&USE_ANOTHER_SERVER));
+    assert_eq!(next_dial(e), Target::Server(0));
 }
