@@ -300,6 +300,8 @@ pub struct Engine {
     servers: Servers,
     /// The current attempt got a CONNACK accepting it.
     accepted: bool,
+    /// Manual acknowledgments answered once the next store write is durable.
+    acks_awaiting_store: Vec<Reply<()>>,
 }
 
 impl Engine {
@@ -369,6 +371,7 @@ impl Engine {
             ended: None,
             servers: Servers::new(1 + options.failover.len(), options.follow_redirects),
             accepted: false,
+            acks_awaiting_store: Vec::new(),
         };
         let stop = engine.stop_signal.clone();
         Parts {
@@ -445,7 +448,11 @@ impl Engine {
             Input::HandlesDropped => self.stop(now, Disconnect::default(), None),
             Input::Room => self.routes.retry(),
             Input::Timeout => self.timeout(now),
-            Input::Persisted(Ok(())) => {}
+            Input::Persisted(Ok(())) => {
+                for reply in self.acks_awaiting_store.drain(..) {
+                    reply.send(Ok(()));
+                }
+            }
             Input::Persisted(Err(error)) => self.store_failed(now, error),
         }
         self.after_input(now);
@@ -529,11 +536,15 @@ impl Engine {
     /// stops with DISCONNECT (Implementation specific error).
     fn store_failed(&mut self, now: Instant, error: StoreError) {
         tracing::error!(%error, "session store failed; stopping");
+        let error = Arc::new(error);
+        for reply in self.acks_awaiting_store.drain(..) {
+            reply.send(Err(Error::Store(error.clone())));
+        }
         self.held_write = None;
         self.durable = false;
         while self.core.poll_store_update().is_some() {}
         if let Some(first) = self.first_connect.take() {
-            first.send(Err(Error::Store(Arc::new(error))));
+            first.send(Err(Error::Store(error)));
         }
         let disconnect = Disconnect {
             reason_code: ReasonCode::ImplementationSpecificError,
@@ -732,9 +743,15 @@ impl Engine {
                 reply,
             } => self.request(now, publish, timeout, reply),
             Command::Disconnect { disconnect, reply } => self.stop(now, disconnect, Some(reply)),
-            Command::Ack { ack, reply } => {
-                reply.send(self.core.acknowledge(now, ack).map_err(Error::from));
-            }
+            Command::Ack { ack, reply } => match self.core.acknowledge(now, ack) {
+                // The QoS 2 receipt the acknowledgment records must be
+                // durable before the application is told: a crash after
+                // `ack` returned must not deliver the message again.
+                Ok(()) if self.durable && ack.qos == QoS::ExactlyOnce => {
+                    self.acks_awaiting_store.push(reply);
+                }
+                result => reply.send(result.map_err(Error::from)),
+            },
             Command::Start => {
                 if matches!(self.phase, Phase::Held) {
                     self.phase = Phase::Start;
