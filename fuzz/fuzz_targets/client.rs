@@ -33,7 +33,7 @@ use mq_proto::client::{
 };
 use mq_proto::{
     Auth, ConnAck, Decoder, Disconnect, MqttString, Packet, ProtocolVersion, PubAck, PubComp,
-    PubRec, PubRel, Publish, QoS, ReasonCode, SubAck, Subscribe, Subscription, SubscriptionOptions,
+    PubRec, PubRel, Publish, QoS, ReasonCode, SubAck, Subscribe, SubscribeFilter, SubscriptionOptions,
     UnsubAck, Unsubscribe, Will, MAX_PACKET_SIZE,
 };
 
@@ -148,7 +148,7 @@ fn options(u: &mut Unstructured) -> Result<Options> {
     o.connect_timeout = duration(u)?;
     if u.ratio(1, 8)? {
         o.username = Some("user".into());
-        o.password = Some(Bytes::from_static(b"pw"));
+        o.password = Some(Bytes::from_static(b"pw").into());
     }
     if u.ratio(1, 8)? {
         o.will = Some(Will {
@@ -424,7 +424,7 @@ impl Harness {
             6 => {
                 let mut s = Subscribe::default();
                 for _ in 0..u.int_in_range(0..=3)? {
-                    s.subscriptions.push(Subscription {
+                    s.subscriptions.push(SubscribeFilter {
                         filter: topic(u)?,
                         options: SubscriptionOptions {
                             qos: qos(u)?,

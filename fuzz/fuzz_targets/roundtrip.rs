@@ -14,7 +14,7 @@ use libfuzzer_sys::fuzz_target;
 use mq_proto::{
     Auth, ConnAck, Connect, Disconnect, MqttString, Packet, PayloadFormat, Properties,
     PropertyContext, PropertyId, ProtocolVersion, PubAck, PubComp, PubRec, PubRel, Publish, QoS,
-    ReasonCode, RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions, UnsubAck,
+    ReasonCode, RetainHandling, SubAck, Subscribe, SubscribeFilter, SubscriptionOptions, UnsubAck,
     Unsubscribe, Will,
 };
 
@@ -202,7 +202,7 @@ fn build(u: &mut Unstructured) -> Result<(ProtocolVersion, Packet)> {
                 client_id: string(u)?,
                 will,
                 username: option(u, string)?,
-                password: option(u, binary)?,
+                password: option(u, binary)?.map(Into::into),
                 properties: properties(u, v, C::Connect)?,
             })
         }
@@ -264,7 +264,7 @@ fn build(u: &mut Unstructured) -> Result<(ProtocolVersion, Packet)> {
                         _ => RetainHandling::DoNotSend,
                     };
                 }
-                subscriptions.push(Subscription {
+                subscriptions.push(SubscribeFilter {
                     filter: topic(u)?,
                     options,
                 });

@@ -39,7 +39,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("event: {event:?}");
         }
     });
-    let heartbeats = client.subscribe("mq-example/heartbeat", QoS::AtLeastOnce)?;
+    let heartbeats = client
+        .subscribe("mq-example/heartbeat")
+        .qos(QoS::AtLeastOnce)
+        .send()?;
     thread::spawn(move || {
         for msg in heartbeats {
             println!("received {}", String::from_utf8_lossy(&msg.payload));

@@ -29,7 +29,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     opts.manual_acks = true;
 
     let mut prepared = mq_blocking::prepare(&url, opts)?;
-    let mut inbox = prepared.subscribe("mq-example/durable/#", QoS::AtLeastOnce)?;
+    let mut inbox = prepared
+        .subscribe("mq-example/durable/#")
+        .qos(QoS::AtLeastOnce)
+        .send()?;
     let mut restored = prepared.restored_outcomes();
     let client = prepared.connect()?;
 

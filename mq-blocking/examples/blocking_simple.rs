@@ -16,7 +16,10 @@ fn main() -> Result<(), mq_blocking::Error> {
         client.protocol_version()
     );
 
-    let mut sub = client.subscribe("mq/blocking/#", QoS::ExactlyOnce)?;
+    let mut sub = client
+        .subscribe("mq/blocking/#")
+        .qos(QoS::ExactlyOnce)
+        .send()?;
     for (qos, text) in [
         (QoS::AtMostOnce, "zero"),
         (QoS::AtLeastOnce, "one"),

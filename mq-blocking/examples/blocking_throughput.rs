@@ -86,7 +86,10 @@ fn run(args: &Args) -> Result<ExitCode, mq_blocking::Error> {
     let id = std::process::id();
     let subscriber = connect(&args.server, options(format!("mq-btp-sub-{id}"), args))?;
     let publisher = connect(&args.server, options(format!("mq-btp-pub-{id}"), args))?;
-    let mut sub = subscriber.subscribe(args.topic.clone(), qos(args))?;
+    let mut sub = subscriber
+        .subscribe(args.topic.clone())
+        .qos(qos(args))
+        .send()?;
     println!("{}", args.describe("mq-blocking"));
 
     let run = Arc::new(Run::start(args));

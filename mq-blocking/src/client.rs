@@ -5,10 +5,9 @@ use std::future::Future;
 use std::time::Duration;
 
 use async_io::Timer;
-use bytes::Bytes;
 use futures_lite::future::{self, block_on};
 use mq_common::channel::Events;
-use mq_common::{Error, Message, PublishToken, RestoredOutcome};
+use mq_common::{Error, IntoPayload, Message, PublishToken, RestoredOutcome};
 use mq_proto::client::{ServerCapabilities, Stats};
 use mq_proto::{Disconnect, MqttString, ProtocolVersion, Publish, QoS, ReasonCode, Subscribe};
 
@@ -41,21 +40,22 @@ impl Client {
     pub fn publish(
         &self,
         topic: impl Into<MqttString>,
-        payload: impl Into<Bytes>,
+        payload: impl IntoPayload,
     ) -> PublishBuilder<'_> {
         PublishBuilder {
             client: &self.0,
-            publish: Publish::new(topic, payload),
+            publish: Publish::new(topic, payload.into_payload()),
         }
     }
 
-    /// Subscribes to one filter at `qos` and waits for SUBACK; iterate the result for messages.
-    pub fn subscribe(
-        &self,
-        filter: impl Into<MqttString>,
-        qos: QoS,
-    ) -> Result<Subscription, Error> {
-        self.subscribe_with(Subscribe::new(0, filter, qos))
+    /// Starts a subscription to `filter` (QoS 0 unless set, options and more
+    /// filters with the builder's setters); [`SubscribeBuilder::send`] waits
+    /// for SUBACK and gives the subscription to iterate.
+    pub fn subscribe(&self, filter: impl Into<MqttString>) -> SubscribeBuilder<'_> {
+        SubscribeBuilder {
+            client: self,
+            packet: Subscribe::new(0, filter, QoS::AtMostOnce),
+        }
     }
 
     /// Subscribes with several filters, options, a Subscription Identifier and
@@ -124,7 +124,7 @@ impl Client {
     pub fn request(
         &self,
         topic: impl Into<MqttString>,
-        payload: impl Into<Bytes>,
+        payload: impl IntoPayload,
         timeout: Duration,
     ) -> Result<Message, Error> {
         block_on(self.0.request(topic, payload, timeout))
@@ -150,6 +150,11 @@ impl Client {
     /// The broker's capabilities from the last CONNACK.
     pub fn server_capabilities(&self) -> ServerCapabilities {
         self.0.server_capabilities()
+    }
+
+    /// The last accepted CONNACK (5.0 properties, Server Reference, limits).
+    pub fn connack(&self) -> Option<mq_proto::ConnAck> {
+        self.0.connack()
     }
 
     /// The client identifier in use.
@@ -296,13 +301,13 @@ impl Prepared {
         RestoredOutcomes(self.0.client().restored_outcomes())
     }
 
-    /// A subscription to one filter at `qos`, made with the first CONNECT.
-    pub fn subscribe(
-        &mut self,
-        filter: impl Into<MqttString>,
-        qos: QoS,
-    ) -> Result<Subscription, Error> {
-        self.subscribe_with(Subscribe::new(0, filter, qos))
+    /// A subscription to `filter` made with the first CONNECT; set its QoS
+    /// and options, then [`PreparedSubscribe::send`].
+    pub fn subscribe(&mut self, filter: impl Into<MqttString>) -> PreparedSubscribe<'_> {
+        PreparedSubscribe {
+            prepared: self,
+            packet: Subscribe::new(0, filter, QoS::AtMostOnce),
+        }
     }
 
     /// A subscription whose messages are routed from the first CONNACK on;
@@ -338,5 +343,45 @@ impl Iterator for RestoredOutcomes {
     type Item = RestoredOutcome;
     fn next(&mut self) -> Option<RestoredOutcome> {
         block_on(self.0.recv())
+    }
+}
+
+/// A subscription being built by [`Client::subscribe`].
+#[must_use = "a subscription does nothing until sent"]
+pub struct SubscribeBuilder<'a> {
+    client: &'a Client,
+    packet: Subscribe,
+}
+
+mq_common::subscribe_setters!(SubscribeBuilder<'_>);
+
+impl SubscribeBuilder<'_> {
+    /// Subscribes and waits for SUBACK.
+    pub fn send(self) -> Result<Subscription, Error> {
+        self.client.subscribe_with(self.packet)
+    }
+
+    /// Subscribes and calls `handler` for every message on a thread of its own.
+    pub fn callback<F>(self, handler: F) -> Result<Vec<ReasonCode>, Error>
+    where
+        F: FnMut(Message) + Send + 'static,
+    {
+        self.client.subscribe_callback(self.packet, handler)
+    }
+}
+
+/// A subscription being built by [`Prepared::subscribe`].
+#[must_use = "a subscription does nothing until sent"]
+pub struct PreparedSubscribe<'a> {
+    prepared: &'a mut Prepared,
+    packet: Subscribe,
+}
+
+mq_common::subscribe_setters!(PreparedSubscribe<'_>);
+
+impl PreparedSubscribe<'_> {
+    /// Registers the subscription (its SUBSCRIBE goes with the first CONNECT).
+    pub fn send(self) -> Result<Subscription, Error> {
+        self.prepared.subscribe_with(self.packet)
     }
 }

@@ -10,7 +10,7 @@
 //!
 //! # fn run() -> Result<(), mq_blocking::Error> {
 //! let client = connect("mqtt://127.0.0.1:1883", ConnectOptions::new("demo"))?;
-//! let mut sub = client.subscribe("greetings/#", QoS::AtLeastOnce)?;
+//! let mut sub = client.subscribe("greetings/#").qos(QoS::AtLeastOnce).send()?;
 //! client.publish("greetings/world", "hello").qos(QoS::AtLeastOnce).send()?.wait()?;
 //! if let Some(msg) = sub.next() {
 //!     println!("{}: {:?}", msg.topic, msg.payload);
@@ -59,15 +59,7 @@ mod transport;
 use std::sync::Arc;
 
 pub use client::{Client, Prepared, PublishBuilder, PublishHandle, RestoredOutcomes, Subscription};
-pub use mq_common::channel::{Events, RecvError};
-pub use mq_common::store;
-pub use mq_common::RestoredOutcome;
-pub use mq_common::{subscribe_packet, ClientEvent, ConnectOptions, Error, Message, QueuePolicy};
-pub use mq_proto::client::{DisconnectReason, ServerCapabilities, Stats};
-pub use mq_proto::{
-    Disconnect, MqttString, Properties, ProtocolVersion, QoS, ReasonCode, RetainHandling,
-    Subscribe, SubscriptionOptions, Will,
-};
+pub use mq_common::api::*;
 pub use mq_smol::Stream;
 pub use transport::{Connector, Duplex};
 

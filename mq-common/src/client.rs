@@ -7,17 +7,16 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::Bytes;
 use mq_proto::client::{AckToken, CommandError, RouteId, ServerCapabilities, Stats};
 use mq_proto::{
-    Disconnect, MqttString, Properties, ProtocolVersion, Publish, QoS, ReasonCode, Subscribe,
-    Subscription as Filter, SubscriptionOptions, Unsubscribe,
+    ConnAck, Disconnect, MqttString, Properties, ProtocolVersion, Publish, QoS, ReasonCode,
+    Subscribe, SubscribeFilter as Filter, SubscriptionOptions, Unsubscribe,
 };
 
 use crate::channel::{inbox, reply, EventHub, Events, Inbox, Reply, Waiter};
 use crate::engine::{Command, Parts, StopSignal, Subscribed};
 use crate::runtime::Spawn;
-use crate::{ConnectOptions, Error, Message, RestoredOutcome, Snapshot};
+use crate::{ConnectOptions, Error, IntoPayload, Message, RestoredOutcome, Snapshot};
 
 /// A connected MQTT client; cheap to clone, every clone drives the same connection.
 ///
@@ -122,21 +121,34 @@ impl Client {
     pub fn publish(
         &self,
         topic: impl Into<MqttString>,
-        payload: impl Into<Bytes>,
+        payload: impl IntoPayload,
     ) -> PublishBuilder<'_> {
         PublishBuilder {
             client: self,
-            publish: Publish::new(topic, payload),
+            publish: Publish::new(topic, payload.into_payload()),
         }
     }
 
-    /// Subscribes to one filter at `qos`; messages arrive on the returned stream.
-    pub async fn subscribe(
-        &self,
-        filter: impl Into<MqttString>,
-        qos: QoS,
-    ) -> Result<Subscription, Error> {
-        self.subscribe_with(Subscribe::new(0, filter, qos)).await
+    /// Starts a subscription to `filter` (QoS 0 unless set, options and more
+    /// filters with the builder's setters); `.await` it for the stream of
+    /// its messages, once the broker granted it.
+    ///
+    /// ```no_run
+    /// # async fn run(client: mq_common::Client) -> Result<(), mq_common::Error> {
+    /// use mq_proto::QoS;
+    /// let mut sub = client
+    ///     .subscribe("sensors/+/temp")
+    ///     .qos(QoS::AtLeastOnce)
+    ///     .no_local()
+    ///     .await?;
+    /// while let Some(msg) = sub.recv().await { /* ... */ }
+    /// # Ok(()) }
+    /// ```
+    pub fn subscribe(&self, filter: impl Into<MqttString>) -> SubscribeBuilder<'_> {
+        SubscribeBuilder {
+            client: self,
+            packet: Subscribe::new(0, filter, QoS::AtMostOnce),
+        }
     }
 
     /// Subscribes with full control: several filters with their options, a
@@ -280,6 +292,13 @@ impl Client {
         self.snapshot().capabilities
     }
 
+    /// The last accepted CONNACK (5.0 properties: Response Information,
+    /// Reason String, User Properties, Server Reference, limits); `None`
+    /// before the first connection.
+    pub fn connack(&self) -> Option<ConnAck> {
+        self.snapshot().connack
+    }
+
     /// The client identifier in use (the broker-assigned one if it assigned one).
     pub fn client_id(&self) -> MqttString {
         self.snapshot().client_id
@@ -312,10 +331,10 @@ impl Client {
     pub async fn request(
         &self,
         topic: impl Into<MqttString>,
-        payload: impl Into<Bytes>,
+        payload: impl IntoPayload,
         timeout: Duration,
     ) -> Result<Message, Error> {
-        let mut publish = Publish::new(topic, payload);
+        let mut publish = Publish::new(topic, payload.into_payload());
         publish.qos = QoS::AtLeastOnce;
         self.ask(|reply| Command::Request {
             publish,
@@ -556,14 +575,14 @@ impl Prepared {
         &self.client
     }
 
-    /// A subscription to one filter at `qos`, made with the first CONNECT;
-    /// see [`Prepared::subscribe_with`].
-    pub async fn subscribe(
-        &mut self,
-        filter: impl Into<MqttString>,
-        qos: QoS,
-    ) -> Result<Subscription, Error> {
-        self.subscribe_with(Subscribe::new(0, filter, qos)).await
+    /// A subscription to `filter` made with the first CONNECT (set its QoS
+    /// and options with the builder's setters, then `.await` it); see
+    /// [`Prepared::subscribe_with`].
+    pub fn subscribe(&mut self, filter: impl Into<MqttString>) -> PreparedSubscribe<'_> {
+        PreparedSubscribe {
+            prepared: self,
+            packet: Subscribe::new(0, filter, QoS::AtMostOnce),
+        }
     }
 
     /// A subscription whose messages are routed from the first CONNACK on;
@@ -634,5 +653,52 @@ impl futures_core::Stream for RestoredOutcomes {
     type Item = RestoredOutcome;
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         Pin::new(&mut self.0).poll_next(cx)
+    }
+}
+
+/// A subscription being built by [`Client::subscribe`]; `.await` it.
+#[must_use = "a subscription does nothing until awaited"]
+pub struct SubscribeBuilder<'a> {
+    client: &'a Client,
+    packet: Subscribe,
+}
+
+crate::subscribe_setters!(SubscribeBuilder<'_>);
+
+impl SubscribeBuilder<'_> {
+    /// Subscribes and calls `handler` for every message on a task of its
+    /// own; see [`Client::subscribe_callback`].
+    pub async fn callback<F>(self, handler: F) -> Result<Vec<ReasonCode>, Error>
+    where
+        F: FnMut(Message) + Send + 'static,
+    {
+        self.client.subscribe_callback(self.packet, handler).await
+    }
+}
+
+impl<'a> IntoFuture for SubscribeBuilder<'a> {
+    type Output = Result<Subscription, Error>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.client.subscribe_with(self.packet))
+    }
+}
+
+/// A subscription being built by [`Prepared::subscribe`]; `.await` it.
+#[must_use = "a subscription does nothing until awaited"]
+pub struct PreparedSubscribe<'a> {
+    prepared: &'a mut Prepared,
+    packet: Subscribe,
+}
+
+crate::subscribe_setters!(PreparedSubscribe<'_>);
+
+impl<'a> IntoFuture for PreparedSubscribe<'a> {
+    type Output = Result<Subscription, Error>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.prepared.subscribe_with(self.packet))
     }
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 use bytes::BytesMut;
 use mq_proto::url::BrokerUrl;
 
-use crate::engine::{Command, Engine, Input, Output, StopSignal, Wait, CLOSE_GRACE};
+use crate::engine::{Command, Engine, Input, Output, StopSignal, Target, Wait, CLOSE_GRACE};
 use crate::runtime::{BoxFuture, BoxTransport, Broker, Runtime, Timer};
 use crate::{Client, ConnectOptions, Error, Instant, Prepared};
 
@@ -35,7 +35,10 @@ pub async fn prepare<R: Runtime>(
     url: &str,
     options: ConnectOptions,
 ) -> Result<Prepared, Error> {
-    let url = BrokerUrl::parse(url)?;
+    let mut servers = vec![BrokerUrl::parse(url)?];
+    for url in &options.failover {
+        servers.push(BrokerUrl::parse(url)?);
+    }
     let runtime = Arc::new(runtime);
     let mut parts = match options.session_store.clone() {
         Some(store) => {
@@ -48,7 +51,7 @@ pub async fn prepare<R: Runtime>(
         None => Engine::create(options.clone()),
     };
     parts.engine.hold();
-    let broker = Arc::new(Broker { url, options });
+    let broker = Arc::new(Broker { servers, options });
     let client = Client::new(&parts, &broker.options, runtime.clone());
     let first_connect = parts.first_connect;
     runtime.spawn(Box::pin(run(runtime.clone(), broker, parts.engine)));
@@ -81,6 +84,8 @@ struct Io<T> {
     handles_gone: bool,
     /// The size of the last read, to size the next read window.
     last_read: usize,
+    /// The server dialed last.
+    last_dialed: Option<BrokerUrl>,
 }
 
 /// Runs `engine` until it stops.
@@ -93,11 +98,15 @@ async fn run<R: Runtime>(runtime: Arc<R>, broker: Arc<Broker>, mut engine: Engin
         timer: runtime.timer(),
         handles_gone: false,
         last_read: 0,
+        last_dialed: None,
     };
     loop {
         let input = match engine.poll_output() {
-            Output::Dial => {
-                io.dial = Some(runtime.dial(&broker));
+            Output::Dial(target) => {
+                io.dial = Some(match io.resolve(&broker, target) {
+                    Ok(url) => runtime.dial(&broker, url),
+                    Err(e) => Box::pin(std::future::ready(Err(e))),
+                });
                 continue;
             }
             Output::Write { data, stall } => {
@@ -143,6 +152,20 @@ async fn run<R: Runtime>(runtime: Arc<R>, broker: Arc<Broker>, mut engine: Engin
 }
 
 impl<T: Timer> Io<T> {
+    /// The URL `target` names; a redirect is read relative to the server dialed last.
+    fn resolve(&mut self, broker: &Broker, target: Target) -> Result<BrokerUrl, Error> {
+        let url = match target {
+            Target::Server(i) => broker.servers[i % broker.servers.len()].clone(),
+            Target::Redirect(reference) => self.last_url(broker).resolve(&reference)?,
+        };
+        self.last_dialed = Some(url.clone());
+        Ok(url)
+    }
+
+    fn last_url<'a>(&'a self, broker: &'a Broker) -> &'a BrokerUrl {
+        self.last_dialed.as_ref().unwrap_or(&broker.servers[0])
+    }
+
     fn now(&self) -> Instant {
         Instant::from_duration(self.origin.elapsed())
     }

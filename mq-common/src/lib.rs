@@ -13,41 +13,50 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod api;
 pub mod channel;
 mod client;
 pub mod driver;
 pub mod engine;
 mod error;
+mod intercept;
 mod options;
+mod options_builder;
 mod publish;
 pub mod runtime;
 mod snapshot;
 pub mod store;
+mod subscribe;
 #[cfg(feature = "tls")]
 pub mod tls;
 #[cfg(feature = "websocket")]
 pub mod ws;
 
 pub use client::{
-    subscribe_packet, Client, Prepared, PublishBuilder, PublishFuture, PublishToken,
-    RestoredOutcomes, Subscription,
+    subscribe_packet, Client, Prepared, PreparedSubscribe, PublishBuilder, PublishFuture,
+    PublishToken, RestoredOutcomes, SubscribeBuilder, Subscription,
 };
 pub use engine::{Command, Engine, Subscribed};
 pub use error::Error;
+pub use intercept::Interceptor;
 pub use mq_proto::client::Instant;
-pub use options::{AuthenticatorFactory, ConnectOptions, QueuePolicy};
+pub use options::{AuthenticatorFactory, ConnectOptions, QueuePolicy, DEFAULT_MAXIMUM_PACKET_SIZE};
+pub use publish::IntoPayload;
 pub use snapshot::Snapshot;
 
 use std::time::Duration;
 
 use mq_proto::client::DisconnectReason;
-use mq_proto::{MqttString, ReasonCode};
+use mq_proto::{ConnAck, MqttString, ReasonCode};
 
 /// What the exported macros name; not part of the API.
 #[doc(hidden)]
 pub mod __private {
     pub use bytes::Bytes;
-    pub use mq_proto::{MqttString, PayloadFormat, Properties, QoS};
+    pub use mq_proto::{
+        MqttString, PayloadFormat, Properties, QoS, RetainHandling, SubscribeFilter,
+        SubscriptionOptions,
+    };
 }
 
 /// A received message: topic (with any Topic Alias resolved), payload, QoS,
@@ -62,6 +71,10 @@ pub enum ClientEvent {
     Connected {
         /// Whether the broker resumed the session.
         session_present: bool,
+        /// The CONNACK: Assigned Client Identifier, Server Keep Alive,
+        /// Response Information, Reason String, User Properties, Server
+        /// Reference and the broker's limits (5.0).
+        connack: Box<ConnAck>,
     },
     /// The connection ended, and why.
     ConnectionLost(Box<DisconnectReason>),

@@ -38,13 +38,19 @@ pub enum QueuePolicy {
 }
 
 /// Connection options shared by every adapter: the core's protocol [`Options`]
-/// plus reconnect and buffering settings.
+/// plus reconnect, buffering and persistence settings. Set them with the
+/// builder methods (times as [`Duration`](std::time::Duration)s), or through
+/// the public fields.
 ///
 /// ```
+/// use std::time::Duration;
 /// use mq_common::ConnectOptions;
-/// let mut opts = ConnectOptions::new("sensor-1");
-/// opts.mqtt.keep_alive = 30;
-/// opts.auto_reconnect = true;
+/// let opts = ConnectOptions::new("sensor-1")
+///     .keep_alive(Duration::from_secs(30))
+///     .clean_start(false)
+///     .session_expiry(Duration::from_secs(3600))
+///     .credentials("sensor", "s3cret");
+/// assert_eq!(opts.mqtt.keep_alive, 30);
 /// ```
 #[derive(Clone, Debug)]
 pub struct ConnectOptions {
@@ -74,6 +80,21 @@ pub struct ConnectOptions {
     /// subscription can take (its stream dropped, or no route and no room
     /// left for unrouted messages) is acknowledged by the client.
     pub manual_acks: bool,
+    /// More broker URLs (nodes of a cluster): when a server cannot be
+    /// reached, or a connection attempt gets no CONNACK, the next attempt
+    /// goes to the next one, in turn, with the backoff policy between
+    /// attempts; a first connect fails only once every server failed.
+    /// Parsed when connecting (a bad URL fails `connect`). Default none.
+    pub failover: Vec<String>,
+    /// Follow a broker's redirect (5.0): a CONNACK or DISCONNECT with Use
+    /// another server (0x9C) or Server moved (0x9D) and a Server Reference
+    /// sends the next attempt there (once; later attempts go back to the
+    /// servers above). Default false: the redirect is only reported
+    /// (`ClientEvent::ServerRedirect`).
+    pub follow_redirects: bool,
+    /// Observe or change every outgoing publish and incoming message, in
+    /// this order; see [`Interceptor`](crate::Interceptor). Default none.
+    pub interceptors: Vec<Arc<dyn crate::Interceptor>>,
     /// Where the client keeps its session state (unacknowledged QoS 1/2
     /// publishes, incoming QoS 2 receipts, subscriptions) so that it survives
     /// a restart of the process: [`MemoryStore`](crate::store::MemoryStore)
@@ -88,11 +109,21 @@ pub struct ConnectOptions {
     pub tls: crate::tls::TlsOptions,
 }
 
+/// The largest packet a client accepts by default: 16 MiB. Without a limit a
+/// broker (or anything posing as one) could make the client buffer a 256 MiB
+/// packet. On 5.0 the broker is told and drops larger messages for this
+/// client instead of sending them; on 3.1.1 a larger packet ends the
+/// connection. Raise it with [`ConnectOptions::maximum_packet_size`].
+pub const DEFAULT_MAXIMUM_PACKET_SIZE: u32 = 16 * 1024 * 1024;
+
 impl ConnectOptions {
-    /// Defaults with this client identifier.
+    /// Defaults with this client identifier; the largest packet accepted is
+    /// [`DEFAULT_MAXIMUM_PACKET_SIZE`].
     pub fn new(client_id: impl Into<mq_proto::MqttString>) -> Self {
+        let mut mqtt = Options::new(client_id);
+        mqtt.maximum_packet_size = Some(DEFAULT_MAXIMUM_PACKET_SIZE);
         ConnectOptions {
-            mqtt: Options::new(client_id),
+            mqtt,
             auto_reconnect: true,
             queue_policy: QueuePolicy::default(),
             subscription_capacity: 1024,
@@ -100,6 +131,9 @@ impl ConnectOptions {
             write_timeout: std::time::Duration::from_secs(30),
             authenticator: None,
             manual_acks: false,
+            failover: Vec::new(),
+            follow_redirects: false,
+            interceptors: Vec::new(),
             session_store: None,
             #[cfg(feature = "tls")]
             tls: crate::tls::TlsOptions::default(),
@@ -110,5 +144,23 @@ impl ConnectOptions {
 impl Default for ConnectOptions {
     fn default() -> Self {
         ConnectOptions::new("")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_the_password() {
+        let mut o = ConnectOptions::new("c");
+        o.mqtt.username = Some("alice".into());
+        o.mqtt.password = Some("hunter2-secret".into());
+        let shown = format!("{o:?} {o:#?}");
+        assert!(shown.contains("alice"), "the rest is shown: {shown}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        let mut connect = mq_proto::Connect::new(mq_proto::ProtocolVersion::V5, "c");
+        connect.password = o.mqtt.password.clone();
+        assert!(!format!("{connect:?}").contains("hunter2"));
     }
 }

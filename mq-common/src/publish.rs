@@ -78,3 +78,81 @@ macro_rules! publish_setters {
         }
     };
 }
+
+/// What a message's payload can be made from: owned buffers are taken as
+/// they are, borrowed ones copied (a borrow may not outlive the call).
+///
+/// ```
+/// use mq_common::IntoPayload;
+/// let owned = vec![1u8, 2, 3];
+/// assert_eq!(&(&owned).into_payload()[..], [1, 2, 3]);
+/// assert_eq!(&owned.into_payload()[..], [1, 2, 3]);
+/// assert_eq!(&"text".into_payload()[..], b"text");
+/// assert_eq!(&b"raw".into_payload()[..], b"raw");
+/// assert_eq!(&String::from("s").into_payload()[..], b"s");
+/// ```
+pub trait IntoPayload {
+    /// The payload as [`Bytes`](bytes::Bytes).
+    fn into_payload(self) -> bytes::Bytes;
+}
+
+impl IntoPayload for bytes::Bytes {
+    fn into_payload(self) -> bytes::Bytes {
+        self
+    }
+}
+
+impl IntoPayload for &bytes::Bytes {
+    /// A cheap reference-counted clone, no copy.
+    fn into_payload(self) -> bytes::Bytes {
+        self.clone()
+    }
+}
+
+impl IntoPayload for Vec<u8> {
+    fn into_payload(self) -> bytes::Bytes {
+        self.into()
+    }
+}
+
+impl IntoPayload for String {
+    fn into_payload(self) -> bytes::Bytes {
+        self.into()
+    }
+}
+
+impl IntoPayload for &[u8] {
+    fn into_payload(self) -> bytes::Bytes {
+        bytes::Bytes::copy_from_slice(self)
+    }
+}
+
+impl<const N: usize> IntoPayload for &[u8; N] {
+    fn into_payload(self) -> bytes::Bytes {
+        bytes::Bytes::copy_from_slice(self)
+    }
+}
+
+impl<const N: usize> IntoPayload for [u8; N] {
+    fn into_payload(self) -> bytes::Bytes {
+        bytes::Bytes::copy_from_slice(&self)
+    }
+}
+
+impl IntoPayload for &Vec<u8> {
+    fn into_payload(self) -> bytes::Bytes {
+        bytes::Bytes::copy_from_slice(self)
+    }
+}
+
+impl IntoPayload for &str {
+    fn into_payload(self) -> bytes::Bytes {
+        bytes::Bytes::copy_from_slice(self.as_bytes())
+    }
+}
+
+impl IntoPayload for &String {
+    fn into_payload(self) -> bytes::Bytes {
+        bytes::Bytes::copy_from_slice(self.as_bytes())
+    }
+}

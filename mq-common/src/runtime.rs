@@ -33,9 +33,10 @@ pub trait Runtime: Spawn {
     /// A timer that has not been set (it never fires until [`Timer::reset`]).
     fn timer(&self) -> Self::Timer;
 
-    /// Opens a transport to `broker`: TCP, TLS, WebSocket as its URL says,
+    /// Opens a transport to `url` (one of `broker`'s servers, or where a
+    /// broker redirected the client): TCP, TLS, WebSocket as the URL says,
     /// or a connection of the user's own.
-    fn dial(&self, broker: &Arc<Broker>) -> BoxFuture<Result<BoxTransport, Error>>;
+    fn dial(&self, broker: &Arc<Broker>, url: BrokerUrl) -> BoxFuture<Result<BoxTransport, Error>>;
 
     /// Runs blocking `work` (the session store's file I/O) where it does not
     /// hold up the runtime's other tasks, and resolves with its result.
@@ -43,11 +44,11 @@ pub trait Runtime: Spawn {
         -> BoxFuture<T>;
 }
 
-/// Where to connect: the URL and the options (TLS settings among them).
+/// Where to connect: the servers and the options (TLS settings among them).
 #[derive(Debug)]
 pub struct Broker {
-    /// The broker's URL.
-    pub url: BrokerUrl,
+    /// The URL `connect` was given, then the failover URLs.
+    pub servers: Vec<BrokerUrl>,
     /// The client's options.
     pub options: ConnectOptions,
 }

@@ -2,7 +2,7 @@
 //! refreshes after every input.
 
 use mq_proto::client::{Client as Core, ConnectionState, ServerCapabilities, Stats};
-use mq_proto::{MqttString, ProtocolVersion};
+use mq_proto::{ConnAck, MqttString, ProtocolVersion};
 
 /// The driver's latest view of the connection.
 #[derive(Clone, Debug)]
@@ -23,6 +23,8 @@ pub struct Snapshot {
     pub queued: usize,
     /// QoS 1/2 publishes awaiting acknowledgment.
     pub in_flight: usize,
+    /// The last accepted CONNACK.
+    pub connack: Option<ConnAck>,
 }
 
 impl Snapshot {
@@ -38,6 +40,7 @@ impl Snapshot {
             version: core.protocol_version(),
             queued: 0,
             in_flight: 0,
+            connack: None,
         }
     }
 
@@ -48,6 +51,7 @@ impl Snapshot {
             self.capabilities = core.server_capabilities().clone();
             self.client_id = core.client_id().clone();
             self.version = core.protocol_version();
+            self.connack = core.connack().cloned();
         }
         self.connected = connected;
         self.closed = closed;

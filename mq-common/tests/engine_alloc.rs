@@ -86,7 +86,7 @@ fn connected(version: ProtocolVersion) -> Parts {
     options.mqtt.keep_alive = 0;
     let mut parts = Engine::create(options);
     let e = &mut parts.engine;
-    assert!(matches!(e.poll_output(), Output::Dial));
+    assert!(matches!(e.poll_output(), Output::Dial(_)));
     e.handle_input(T0, Input::Dialed);
     drain(e);
     let connack: &[u8] = match version {

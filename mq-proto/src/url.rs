@@ -137,14 +137,41 @@ fn parse_scheme(s: &str) -> Result<Scheme, UrlError> {
     })
 }
 
-impl fmt::Display for BrokerUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let scheme = match self.scheme {
+impl Scheme {
+    /// The scheme as a URL writes it.
+    pub fn name(self) -> &'static str {
+        match self {
             Scheme::Tcp => "mqtt",
             Scheme::Tls => "mqtts",
             Scheme::Ws => "ws",
             Scheme::Wss => "wss",
-        };
+        }
+    }
+}
+
+impl BrokerUrl {
+    /// The broker a Server Reference (5.0 redirection) names, relative to
+    /// this one: a URL as it is; `host[:port]` with this URL's scheme (and
+    /// that scheme's default port).
+    ///
+    /// ```
+    /// use mq_proto::url::BrokerUrl;
+    /// let here = BrokerUrl::parse("mqtts://a.example").unwrap();
+    /// assert_eq!(here.resolve("b.example").unwrap().to_string(), "mqtts://b.example:8883");
+    /// assert_eq!(here.resolve("mqtt://c:1884").unwrap().to_string(), "mqtt://c:1884");
+    /// ```
+    pub fn resolve(&self, reference: &str) -> Result<BrokerUrl, UrlError> {
+        if reference.contains("://") {
+            BrokerUrl::parse(reference)
+        } else {
+            BrokerUrl::parse(&alloc::format!("{}://{reference}", self.scheme.name()))
+        }
+    }
+}
+
+impl fmt::Display for BrokerUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scheme = self.scheme.name();
         let host = if self.host.contains(':') {
             alloc::format!("[{}]", self.host)
         } else {

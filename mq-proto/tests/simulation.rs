@@ -5,8 +5,9 @@
 //! configuration and every fault: transport breaks at any byte (the bytes in
 //! transit are lost, a random prefix of them arrives first), broker restarts
 //! that keep or lose the persistent sessions, broker shutdowns, refusals while
-//! the broker warms up, user disconnects, clock jumps, and the order and size
-//! of every delivery. The client subscribes to `sim/q1` at QoS 1 and `sim/q2`
+//! the broker warms up, user disconnects, clock jumps, the order and size
+//! of every delivery, and (in runs with a durable store) crashes of the
+//! client process. The client subscribes to `sim/q1` at QoS 1 and `sim/q2`
 //! at QoS 2 and publishes numbered messages to both at QoS 0, 1 and 2; the
 //! broker routes them back. A run is a chaotic phase followed by a calm one
 //! in which everything in flight must finish. Nothing reads a clock or a
@@ -17,6 +18,25 @@
 //! Expiry Interval (3.1.1: Clean Session), and tags each message it routes
 //! with a delivery number (4 bytes appended to the payload), so that every
 //! copy the client receives names the routing it came from.
+//!
+//! # Crashes and the durable store
+//!
+//! In three runs out of four the client reports store updates, and the
+//! simulation keeps a durable store: a [`SessionSnapshot`] folded with
+//! [`SessionSnapshot::apply`]. It drives the client as an engine with such a
+//! store must (write-ahead, see `Sim::drain_client`): updates are applied
+//! first, then the user handles the events, and only then do the bytes reach
+//! the link. During the chaos the process may crash between taking updates
+//! and applying them (they die with it, together with the events and bytes
+//! that came with them) or between applying them and writing the bytes (the
+//! store is ahead of the wire). A crash drops the client, breaks its link,
+//! and a new process makes one with [`Client::restore`] from the store,
+//! subscribes to the topics the store holds no subscription for, and
+//! connects again (Clean Start 0). A publish is accepted once its
+//! `PublishQueued` is in the store: only publishes not yet accepted (and QoS
+//! 0 ones not yet sent) may die with a process, and those never reach the
+//! broker. Restored messages keep their request identifiers, so outcomes
+//! still find their messages.
 //!
 //! # Invariants
 //!
@@ -36,12 +56,15 @@
 //!   protocol error), and the client always wants to reconnect;
 //! - `handle_timeout(now)` leaves no deadline at or before `now` (a driver
 //!   loop cannot spin), and Session Present is what the broker said;
-//! - when the client reports store updates (half the runs), applying them in
-//!   order to an empty store gives `snapshot()` (see `Store::check` for the
-//!   one known gap).
+//! - with a store, applying the updates in order gives `snapshot()` (see
+//!   `check_store`: DUP is not stored), and so does restoring from it;
+//! - a crash never loses an accepted publish that has not completed: the
+//!   store holds it.
 //!
 //! At the end of the run (the calm phase must get there within its bound):
-//! - every publish has completed with `Ok`;
+//! - every publish that did not die with a process has completed with `Ok`,
+//!   and the store agrees with the client and holds no message;
+//! - a publish that died with a process never reached the broker;
 //! - every QoS 1/2 delivery routed into a broker session that was never lost
 //!   reached the user: at least once at QoS 1, exactly once at QoS 2.
 //!
@@ -70,8 +93,11 @@
 //! MQTT-4.3.3-10 requires, acknowledges without delivering a QoS 2 PUBLISH
 //! that reuses one of those packet identifiers. QoS 2 deliveries into such a
 //! session (one the client never saw announced, entered holding receipts)
-//! are exempt from "must arrive"; "at most once" still holds. The run
-//! summary counts these sessions.
+//! are exempt from "must arrive"; "at most once" still holds. The receipts
+//! also count against our Receive Maximum, so in such a session the client
+//! may disconnect with Receive Maximum exceeded. The same happens when a
+//! crash loses the store update that cleared the receipts after a Session
+//! Present 0. The run summary counts these sessions.
 //!
 //! `SIM_SEEDS=n` changes the number of runs (default 2000), `SIM_LIST=1`
 //! prints every failing seed, and `SIM_SEED=n` replays one seed and prints
@@ -83,8 +109,8 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use mq_proto::client::{
-    ActiveSubscription, Backoff, Client, ConnectionState, DisconnectReason, Event, Instant,
-    Options, RequestError, RequestId, StoreUpdate,
+    Backoff, Client, ConnectionState, DisconnectReason, Event, Instant, Options, RequestError,
+    RequestId, SessionSnapshot, StoreUpdate,
 };
 use mq_proto::{
     ConnAck, Decoder, Disconnect, MqttString, Packet, ProtocolVersion, PubAck, PubComp, PubRec,
@@ -713,10 +739,10 @@ impl Broker {
 
     /// Routes a message to the session's matching subscriptions.
     fn route(&mut self, p: &Publish) -> Outcome {
-        let message = match <[u8; 4]>::try_from(&p.payload[..]) {
-            Ok(b) => u32::from_be_bytes(b),
-            Err(_) => return Err(violation(format!("payload {:?}", p.payload))),
-        };
+        if p.payload.len() != 4 {
+            return Err(violation(format!("payload {:?}", p.payload)));
+        }
+        let message = message_number(&p.payload).map_err(violation)?;
         let losses = self.session_losses;
         self.accepted.entry(message).or_default().push(losses);
         let first = self.deliveries.len();
@@ -840,86 +866,40 @@ struct Message {
     qos: QoS,
     topic: usize,
     result: Option<Result<ReasonCode, RequestError>>,
+    /// Its `PublishQueued` is in the store: the publish is accepted.
+    durable: bool,
+    /// It died with a crashed process before it was accepted or completed.
+    vanished: bool,
 }
 
-/// A durable session store that only ever sees [`StoreUpdate`]s.
-#[derive(Default)]
-struct Store {
-    /// Request, packet identifier, released, in acceptance order.
-    outgoing: Vec<(RequestId, Option<u16>, bool)>,
-    incoming_qos2: BTreeSet<u16>,
-    subscriptions: BTreeMap<MqttString, ActiveSubscription>,
+/// The number a message carries in its first four payload bytes.
+fn message_number(payload: &[u8]) -> Result<u32, String> {
+    match payload.get(..4) {
+        Some(&[a, b, c, d]) => Ok(u32::from_be_bytes([a, b, c, d])),
+        _ => Err(format!("payload {payload:02X?} carries no message number")),
+    }
 }
 
-impl Store {
-    fn apply(&mut self, update: StoreUpdate) -> Outcome {
-        let find = |o: &mut Vec<(RequestId, Option<u16>, bool)>, id: RequestId| {
-            o.iter()
-                .position(|(r, _, _)| *r == id)
-                .ok_or_else(|| format!("store update for unknown {id:?}"))
-        };
-        match update {
-            StoreUpdate::PublishQueued { id, .. } => self.outgoing.push((id, None, false)),
-            StoreUpdate::PublishSent { id, packet_id } => {
-                let i = find(&mut self.outgoing, id)?;
-                self.outgoing[i].1 = Some(packet_id);
-            }
-            StoreUpdate::PublishReleased { id } => {
-                let i = find(&mut self.outgoing, id)?;
-                self.outgoing[i].2 = true;
-            }
-            StoreUpdate::PublishCompleted { id } => {
-                let i = find(&mut self.outgoing, id)?;
-                self.outgoing.remove(i);
-            }
-            StoreUpdate::IncomingQoS2Received { packet_id } => {
-                self.incoming_qos2.insert(packet_id);
-            }
-            StoreUpdate::IncomingQoS2Released { packet_id } => {
-                self.incoming_qos2.remove(&packet_id);
-            }
-            StoreUpdate::IncomingQoS2Cleared => self.incoming_qos2.clear(),
-            StoreUpdate::SubscriptionAdded(sub) => {
-                self.subscriptions.insert(sub.filter.clone(), sub);
-            }
-            StoreUpdate::SubscriptionRemoved { filter } => {
-                self.subscriptions.remove(&filter);
-            }
-        }
-        Ok(())
+/// Compares a store (every update applied in order) with the client's
+/// snapshot. A message sent again as new after a lost session keeps its old
+/// packet identifier in the store until it is sent (no update says it went
+/// back to the queue), so the identifier is only compared for messages in
+/// flight; the DUP flag of a resent message is not stored either.
+fn check_store(store: &SessionSnapshot, client: &Client) -> Outcome {
+    let snapshot = client.snapshot();
+    let mut stored = store.clone();
+    // The store does not follow DUP: a restored message is resent with it anyway.
+    for (s, c) in stored.outgoing.iter_mut().zip(&snapshot.outgoing) {
+        s.publish.dup = c.publish.dup;
     }
-
-    /// Compares with the client's snapshot. A message sent again as new after a
-    /// lost session keeps its old packet identifier in the store until it is
-    /// sent (no update says it went back to the queue), so the identifier is
-    /// only compared for messages in flight.
-    fn check(&self, client: &Client) -> Outcome {
-        let snapshot = client.snapshot();
-        let outgoing: Vec<(RequestId, Option<u16>, bool)> = snapshot
-            .outgoing
-            .iter()
-            .map(|p| (p.id, p.packet_id, p.released))
-            .collect();
-        let same_outgoing = outgoing.len() == self.outgoing.len()
-            && outgoing
-                .iter()
-                .zip(&self.outgoing)
-                .all(|(a, b)| a.0 == b.0 && a.2 == b.2 && (a.1.is_none() || a.1 == b.1));
-        let incoming: BTreeSet<u16> = snapshot.incoming_qos2.iter().copied().collect();
-        let subscriptions: Vec<&ActiveSubscription> = self.subscriptions.values().collect();
-        let snapshot_subscriptions: Vec<&ActiveSubscription> =
-            snapshot.subscriptions.iter().collect();
-        if !same_outgoing
-            || incoming != self.incoming_qos2
-            || subscriptions != snapshot_subscriptions
-        {
-            return Err(format!(
-                "store updates disagree with the snapshot:\n  store    {:?} {:?} {:?}\n  snapshot {outgoing:?} {incoming:?} {snapshot_subscriptions:?}",
-                self.outgoing, self.incoming_qos2, subscriptions
-            ));
-        }
-        Ok(())
+    stored.incoming_qos2.sort_unstable();
+    stored.subscriptions.sort_by(|a, b| a.filter.cmp(&b.filter));
+    if stored != snapshot {
+        return Err(format!(
+            "the store disagrees with the snapshot:\n  store    {stored:?}\n  snapshot {snapshot:?}"
+        ));
     }
+    Ok(())
 }
 
 #[derive(Clone, Copy, Default)]
@@ -929,11 +909,17 @@ struct Totals {
     connects: u64,
     lost_sessions: u64,
     runs_without_loss: u64,
+    /// Runs with crashes and no session lost, where every message must reach the user.
+    crash_runs_without_loss: u64,
     /// Sessions the client took for its old one, carrying QoS 2 receipts into them.
     inherited_receipts: u64,
     deliveries: u64,
     received: u64,
     duplicates_suppressed: u64,
+    messages: u64,
+    crashes: u64,
+    /// Messages that died with a crashed process before they were accepted.
+    vanished: u64,
 }
 
 struct Sim {
@@ -945,25 +931,37 @@ struct Sim {
     reconnect_at: Option<Instant>,
     /// The user called `disconnect`: the app, not the backoff, reconnects.
     user_closed: bool,
+    /// The process restarted and has not tried to connect yet: the app reconnects.
+    restarted: bool,
+    /// What every process makes its client with.
+    options: Options,
     version: ProtocolVersion,
     max_queued: usize,
     max_packet_size: u32,
     /// Faults per thousand steps.
     fault_rate: u64,
+    /// Process crashes per thousand chances (store updates to apply, or bytes to write).
+    crash_rate: u64,
+    /// The calm phase: no more faults or crashes.
+    calm: bool,
     messages: Vec<Message>,
     total: usize,
     by_request: BTreeMap<RequestId, usize>,
     subscribes: BTreeMap<RequestId, (usize, bool)>,
     /// Times each delivery reached the user.
     received: BTreeMap<u32, u32>,
-    /// Fed with the client's store updates, when it reports them.
-    store: Option<Store>,
+    /// The durable store, when the client reports store updates: what a
+    /// crashed process is restored from.
+    store: Option<SessionSnapshot>,
     /// Generations the client learned were new (it saw their Session Present 0).
     announced: BTreeSet<u64>,
     /// Generations the client took for its old session, holding QoS 2 receipts from before.
     inherited_receipts: BTreeSet<u64>,
     steps: u64,
     connects: u64,
+    crashes: u64,
+    /// Duplicates suppressed by clients that crashed since.
+    suppressed_before_crashes: u64,
     trace: Option<String>,
 }
 
@@ -992,7 +990,7 @@ impl Sim {
             o.topic_alias_policy = mq_proto::client::TopicAliasPolicy::Off;
         }
         o.max_queued_messages = rng.pick(&[1, 2, 5, 20, 100]);
-        o.report_store_updates = rng.chance(500);
+        o.report_store_updates = rng.chance(750);
         o.backoff = Backoff {
             initial: rng.millis(10, 500),
             max: rng.millis(500, 3000),
@@ -1003,20 +1001,28 @@ impl Sim {
         if trace {
             broker.notes = Some(Vec::new());
         }
-        let store = o.report_store_updates.then(Store::default);
+        let store = o.report_store_updates.then(SessionSnapshot::default);
+        let crash_rate = match store {
+            Some(_) => rng.pick(&[0, 40, 120, 250]),
+            None => 0,
+        };
         let total = rng.range(10, 40) as usize;
         let mut sim = Sim {
             version,
             max_queued: o.max_queued_messages,
             max_packet_size: o.maximum_packet_size.unwrap_or(u32::MAX),
             fault_rate: rng.pick(&[0, 3, 10, 30, 80]),
-            client: Client::new(o),
+            crash_rate,
+            calm: false,
+            client: Client::new(o.clone()),
+            options: o,
             rng,
             now: Instant::ZERO,
             broker,
             link: None,
             reconnect_at: None,
             user_closed: false,
+            restarted: false,
             messages: Vec::new(),
             total,
             by_request: BTreeMap::new(),
@@ -1027,17 +1033,21 @@ impl Sim {
             inherited_receipts: BTreeSet::new(),
             steps: 0,
             connects: 0,
+            crashes: 0,
+            suppressed_before_crashes: 0,
             trace: trace.then(String::new),
         };
         sim.log(|s| {
             format!(
-                "config: {:?} {:?}, broker receive max {}, topic alias max {}, {} messages, faults {}/1000",
+                "config: {:?} {:?}, broker receive max {}, topic alias max {}, {} messages, \
+                 faults {}/1000, crashes {}/1000",
                 s.version,
                 s.client.options(),
                 s.broker.receive_maximum,
                 s.broker.topic_alias_maximum,
                 s.total,
-                s.fault_rate
+                s.fault_rate,
+                s.crash_rate
             )
         });
         sim
@@ -1063,13 +1073,7 @@ impl Sim {
     }
 
     fn run(&mut self) -> Outcome {
-        for (i, (topic, qos)) in TOPICS.iter().enumerate() {
-            let id = self
-                .client
-                .subscribe(self.now, Subscribe::new(0, *topic, *qos))
-                .map_err(|e| format!("subscribe: {e}"))?;
-            self.subscribes.insert(id, (i, false));
-        }
+        self.subscribe_missing()?;
         self.open()?;
         self.service()?;
         for _ in 0..CHAOS_STEPS {
@@ -1098,6 +1102,7 @@ impl Sim {
             self.service()?;
         }
         self.log(|_| "calm".into());
+        self.calm = true;
         for _ in 0..CALM_STEPS {
             self.steps += 1;
             for _ in 0..self.total {
@@ -1202,6 +1207,8 @@ impl Sim {
                     qos,
                     topic,
                     result: None,
+                    durable: false,
+                    vanished: false,
                 });
                 Ok(true)
             }
@@ -1219,6 +1226,7 @@ impl Sim {
         self.log(|_| "transport opened, connect".into());
         self.connects += 1;
         self.user_closed = false;
+        self.restarted = false;
         self.link = Some(Link::default());
         self.broker.accept(self.now);
         self.client
@@ -1229,9 +1237,11 @@ impl Sim {
     fn schedule_reconnect(&mut self) -> Outcome {
         let random = self.rng.next_u64() as u32;
         let delay = self.client.reconnect_delay(random);
-        if self.user_closed {
+        if self.user_closed || self.restarted {
             if delay.is_some() {
-                return Err("reconnect_delay after a user disconnect".into());
+                return Err(
+                    "reconnect_delay after a user disconnect, or before any connect".into(),
+                );
             }
             self.reconnect_at = Some(self.now + self.rng.millis(0, 1000));
             return Ok(());
@@ -1311,14 +1321,7 @@ impl Sim {
         let Some(mut link) = self.link.take() else {
             return Ok(());
         };
-        let n = self.arriving(link.to_broker.len(), to_broker);
-        let bytes: Vec<u8> = link.to_broker.drain(..n).collect();
-        self.log(|_| format!("link down; {n} bytes still reach the broker"));
-        if !bytes.is_empty() {
-            self.broker.receive(self.now, &bytes)?;
-        }
-        self.broker.take_output();
-        self.broker.connection_lost(self.now);
+        self.close_broker_side(&mut link, to_broker)?;
         let n = self.arriving(link.to_client.len(), to_client);
         let bytes: Vec<u8> = link.to_client.drain(..n).collect();
         self.log(|_| format!("link down; {n} bytes still reach the client"));
@@ -1326,6 +1329,19 @@ impl Sim {
             self.client_reads(&bytes)?;
         }
         self.client.handle_transport_closed(self.now);
+        Ok(())
+    }
+
+    /// The broker's end of a link that went down: part of what is in transit arrives.
+    fn close_broker_side(&mut self, link: &mut Link, arrive: Arrive) -> Outcome {
+        let n = self.arriving(link.to_broker.len(), arrive);
+        let bytes: Vec<u8> = link.to_broker.drain(..n).collect();
+        self.log(|_| format!("link down; {n} bytes still reach the broker"));
+        if !bytes.is_empty() {
+            self.broker.receive(self.now, &bytes)?;
+        }
+        self.broker.take_output();
+        self.broker.connection_lost(self.now);
         Ok(())
     }
 
@@ -1352,32 +1368,122 @@ impl Sim {
         self.check_bounds()
     }
 
-    /// Writes the client's output to the link and handles its events.
+    /// Handles the client's output as an engine with a durable store does:
+    /// its store updates are applied first, then the user handles its events,
+    /// and only then do its bytes reach the link (write-ahead). So whatever
+    /// the user has seen is in the store, and whatever the broker has seen
+    /// too. During the chaos the process may crash between taking the updates
+    /// and applying them (they die with it, and so do the events and bytes
+    /// that came with them), or between applying them and writing the bytes.
     fn drain_client(&mut self) -> Outcome {
         for _ in 0..100_000 {
-            for _ in 0..100_000 {
-                let Some(bytes) = self.client.poll_transmit() else {
-                    break;
-                };
-                if let Some(link) = self.link.as_mut() {
-                    link.to_broker.extend(bytes);
-                }
+            let updates = self.take_store_updates();
+            if !updates.is_empty() && self.crash_now() {
+                self.crash("before applying its store updates")?;
+                continue;
             }
-            if let Some(store) = self.store.as_mut() {
-                for _ in 0..100_000 {
-                    let Some(update) = self.client.poll_store_update() else {
-                        break;
-                    };
-                    store.apply(update)?;
+            self.persist(updates)?;
+            let events: Vec<Event> = std::iter::from_fn(|| self.client.poll_event()).collect();
+            if !events.is_empty() {
+                for event in events {
+                    self.on_event(event)?;
                 }
-                store.check(&self.client)?;
+                continue;
             }
-            let Some(event) = self.client.poll_event() else {
+            if !self.client.has_transmit() {
                 return Ok(());
-            };
-            self.on_event(event)?;
+            }
+            if self.crash_now() {
+                self.crash("with its store ahead of the wire")?;
+                continue;
+            }
+            self.transmit();
         }
         Err("the client raises events without end".into())
+    }
+
+    fn take_store_updates(&mut self) -> Vec<StoreUpdate> {
+        std::iter::from_fn(|| self.client.poll_store_update()).collect()
+    }
+
+    /// Applies updates to the store, which must then agree with the client.
+    fn persist(&mut self, updates: Vec<StoreUpdate>) -> Outcome {
+        let Some(store) = self.store.as_mut() else {
+            return Ok(());
+        };
+        for update in updates {
+            if let StoreUpdate::PublishQueued { publish, .. } = &update {
+                let n = message_number(&publish.payload)?;
+                self.messages[n as usize].durable = true;
+            }
+            store.apply(update).map_err(|e| e.to_string())?;
+        }
+        check_store(store, &self.client)
+    }
+
+    /// Writes the client's bytes to the link; without one they are lost.
+    fn transmit(&mut self) {
+        if let (Some(bytes), Some(link)) = (self.client.poll_transmit(), self.link.as_mut()) {
+            link.to_broker.extend(bytes);
+        }
+    }
+
+    fn crash_now(&mut self) -> bool {
+        !self.calm && self.rng.chance(self.crash_rate)
+    }
+
+    /// The client process dies: the client and all it held outside the store
+    /// are gone, and its connection breaks. A new process restores the client
+    /// from the store, subscribes to what the store does not hold, and
+    /// connects a moment later.
+    fn crash(&mut self, when: &str) -> Outcome {
+        let store = self.store.clone().ok_or("a crash without a store")?;
+        self.log(|_| format!("crash {when}"));
+        self.crashes += 1;
+        self.suppressed_before_crashes += self.client.stats().duplicates_suppressed;
+        self.by_request.clear();
+        for s in &store.outgoing {
+            let n = message_number(&s.publish.payload)?;
+            self.by_request.insert(s.id, n as usize);
+        }
+        for (n, m) in self.messages.iter_mut().enumerate() {
+            if m.result.is_some() || m.vanished {
+                continue;
+            }
+            if m.durable && !self.by_request.values().any(|&r| r == n) {
+                return Err(format!("accepted message #{n} is not in the store"));
+            }
+            m.vanished = !m.durable;
+        }
+        self.client = Client::restore(self.options.clone(), store);
+        if let Some(mut link) = self.link.take() {
+            // The system may still send part of what the process had written.
+            self.close_broker_side(&mut link, Arrive::Prefix)?;
+        }
+        self.user_closed = false;
+        self.restarted = true;
+        self.reconnect_at = Some(self.now + self.rng.millis(0, 1000));
+        // The restored client holds what the store holds.
+        if let Some(store) = self.store.as_ref() {
+            check_store(store, &self.client)?;
+        }
+        self.subscribe_missing()
+    }
+
+    /// Subscribes to each topic the client holds no subscription for.
+    fn subscribe_missing(&mut self) -> Outcome {
+        self.subscribes.clear();
+        for (i, (topic, qos)) in TOPICS.iter().enumerate() {
+            if self.client.subscriptions().get(topic).is_some() {
+                continue;
+            }
+            let id = self
+                .client
+                .subscribe(self.now, Subscribe::new(0, *topic, *qos))
+                .map_err(|e| format!("subscribe: {e}"))?;
+            self.subscribes.insert(id, (i, false));
+        }
+        Ok(())
     }
 
     fn on_event(&mut self, event: Event) -> Outcome {
@@ -1443,12 +1549,25 @@ impl Sim {
                         ReasonCode::ServerShuttingDown | ReasonCode::KeepAliveTimeout
                     ),
                     DisconnectReason::Refused(c) => c.reason_code == ReasonCode::ServerUnavailable,
+                    // Receipts carried into a new session count against our Receive
+                    // Maximum, though the broker knows nothing of them.
+                    DisconnectReason::ProtocolError {
+                        reason_code: ReasonCode::ReceiveMaximumExceeded,
+                        ..
+                    } => self
+                        .broker
+                        .last_connack
+                        .is_some_and(|(g, _)| self.inherited_receipts.contains(&g)),
                     _ => false,
                 };
                 if !expected {
                     return Err(format!("connection ended unexpectedly: {reason:?}"));
                 }
-                // The client's side closes: what it wrote last may or may not arrive.
+                // The client's side closes: what it wrote last (store first) may or may
+                // not arrive.
+                let updates = self.take_store_updates();
+                self.persist(updates)?;
+                self.transmit();
                 self.close_link(Arrive::Mostly, Arrive::Nothing)?;
                 self.schedule_reconnect()
             }
@@ -1522,7 +1641,10 @@ impl Sim {
             .get(CLIENT_ID)
             .is_some_and(|s| s.outbound.is_empty() && s.queue.is_empty());
         self.messages.len() == self.total
-            && self.messages.iter().all(|m| m.result.is_some())
+            && self
+                .messages
+                .iter()
+                .all(|m| m.result.is_some() || m.vanished)
             && self.client.in_flight() == 0
             && self.client.queued() == 0
             && self.client.state() == ConnectionState::Connected
@@ -1535,8 +1657,20 @@ impl Sim {
     }
 
     fn final_checks(&self) -> Outcome {
+        if let Some(store) = self.store.as_ref() {
+            check_store(store, &self.client)?;
+            if !store.outgoing.is_empty() {
+                return Err(format!("the store still holds {:?}", store.outgoing));
+            }
+        }
         for (n, m) in self.messages.iter().enumerate() {
-            if m.qos != QoS::AtMostOnce && !matches!(m.result, Some(Ok(_))) {
+            let accepted = self.broker.accepted.contains_key(&(n as u32));
+            if m.vanished && m.qos != QoS::AtMostOnce && accepted {
+                return Err(format!(
+                    "message #{n} reached the broker but died with a process before it was accepted"
+                ));
+            }
+            if m.qos != QoS::AtMostOnce && !m.vanished && !matches!(m.result, Some(Ok(_))) {
                 return Err(format!("message #{n} ended with {:?}", m.result));
             }
         }
@@ -1562,7 +1696,7 @@ impl Sim {
                     accepted.len()
                 ));
             }
-            if losses > 0 || m.qos == QoS::AtMostOnce {
+            if losses > 0 || m.qos == QoS::AtMostOnce || m.vanished {
                 continue;
             }
             let got: u32 = self
@@ -1591,10 +1725,15 @@ impl Sim {
             connects: self.connects,
             lost_sessions: u64::from(self.broker.session_losses),
             runs_without_loss: u64::from(self.broker.session_losses == 0),
+            crash_runs_without_loss: u64::from(self.crashes > 0 && self.broker.session_losses == 0),
             inherited_receipts: self.inherited_receipts.len() as u64,
             deliveries: self.broker.deliveries.len() as u64,
             received: self.received.values().map(|&c| u64::from(c)).sum(),
-            duplicates_suppressed: self.client.stats().duplicates_suppressed,
+            duplicates_suppressed: self.suppressed_before_crashes
+                + self.client.stats().duplicates_suppressed,
+            messages: self.messages.len() as u64,
+            crashes: self.crashes,
+            vanished: self.messages.iter().filter(|m| m.vanished).count() as u64,
         }
     }
 }
@@ -1670,15 +1809,20 @@ fn seeded_runs_keep_every_guarantee() {
         }
     }
     println!(
-        "{} runs in {:.1?}: {} steps, {} connects, {} sessions lost, {} runs without loss, \
-         {} lost session announcements with QoS 2 receipts, {} deliveries routed, {} received, \
-         {} QoS 2 duplicates suppressed",
+        "{} runs in {:.1?}: {} steps, {} messages published, {} process crashes, {} messages \
+         died with a process before they were accepted, {} connects, {} sessions lost, \
+         {} runs without loss ({} with crashes), {} lost session announcements with QoS 2 receipts, \
+         {} deliveries routed, {} received, {} QoS 2 duplicates suppressed",
         totals.runs,
         started.elapsed(),
         totals.steps,
+        totals.messages,
+        totals.crashes,
+        totals.vanished,
         totals.connects,
         totals.lost_sessions,
         totals.runs_without_loss,
+        totals.crash_runs_without_loss,
         totals.inherited_receipts,
         totals.deliveries,
         totals.received,
@@ -1706,10 +1850,14 @@ impl Totals {
         self.connects += o.connects;
         self.lost_sessions += o.lost_sessions;
         self.runs_without_loss += o.runs_without_loss;
+        self.crash_runs_without_loss += o.crash_runs_without_loss;
         self.inherited_receipts += o.inherited_receipts;
         self.deliveries += o.deliveries;
         self.received += o.received;
         self.duplicates_suppressed += o.duplicates_suppressed;
+        self.messages += o.messages;
+        self.crashes += o.crashes;
+        self.vanished += o.vanished;
     }
 }
 

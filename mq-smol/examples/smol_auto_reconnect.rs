@@ -28,7 +28,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         smol::spawn(async move {
             while let Some(event) = events.recv().await {
                 match event {
-                    ClientEvent::Connected { session_present } => {
+                    ClientEvent::Connected {
+                        session_present, ..
+                    } => {
                         println!("event: connected (session present: {session_present})")
                     }
                     ClientEvent::ConnectionLost(reason) => println!("event: lost ({reason:?})"),
@@ -42,7 +44,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .detach();
 
         let mut sub = client
-            .subscribe("mq/smol-reconnect/#", QoS::AtLeastOnce)
+            .subscribe("mq/smol-reconnect/#")
+            .qos(QoS::AtLeastOnce)
             .await?;
         smol::spawn(async move {
             while let Some(msg) = sub.recv().await {

@@ -41,7 +41,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
         let mut prepared = mq_smol::prepare(&url, opts).await?;
         let mut inbox = prepared
-            .subscribe("mq-example/durable/#", QoS::AtLeastOnce)
+            .subscribe("mq-example/durable/#")
+            .qos(QoS::AtLeastOnce)
             .await?;
         let mut restored = prepared.client().restored_outcomes();
         let client = prepared.connect().await?;

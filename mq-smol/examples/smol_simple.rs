@@ -20,7 +20,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
 
         let mut sub = client
-            .subscribe("mq/smol-simple/#", QoS::ExactlyOnce)
+            .subscribe("mq/smol-simple/#")
+            .qos(QoS::ExactlyOnce)
             .await?;
         for (qos, text) in [
             (QoS::AtMostOnce, "zero"),

@@ -123,7 +123,10 @@ async fn run(args: Args, runtime: Runtime) -> Result<ExitCode, mq_smol::Error> {
     let publisher = executor
         .connect(&args.server, options(format!("mq-tp-pub-{id}"), &args))
         .await?;
-    let mut sub = subscriber.subscribe(args.topic.clone(), qos(&args)).await?;
+    let mut sub = subscriber
+        .subscribe(args.topic.clone())
+        .qos(qos(&args))
+        .await?;
     println!("{}", args.describe("mq-smol"));
 
     let run = Arc::new(Run::start(&args));

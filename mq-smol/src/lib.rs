@@ -19,7 +19,7 @@
 //! # fn main() -> Result<(), mq_smol::Error> {
 //! smol::block_on(async {
 //!     let client = connect("mqtt://127.0.0.1:1883", ConnectOptions::new("demo")).await?;
-//!     let mut sub = client.subscribe("greetings/#", QoS::AtLeastOnce).await?;
+//!     let mut sub = client.subscribe("greetings/#").qos(QoS::AtLeastOnce).await?;
 //!     client.publish("greetings/world", "hello").qos(QoS::AtLeastOnce).await?;
 //!     if let Some(msg) = sub.recv().await {
 //!         println!("{}: {:?}", msg.topic, msg.payload);
@@ -72,7 +72,7 @@
 //! async fn run(url: &str) -> Result<(), Error> {
 //!     let client = connect(url, ConnectOptions::new("same-program")).await?;
 //!     let mut events = client.events();
-//!     let mut sub = client.subscribe("same/#", QoS::AtLeastOnce).await?;
+//!     let mut sub = client.subscribe("same/#").qos(QoS::AtLeastOnce).await?;
 //!     client.publish("same/topic", "hi").qos(QoS::AtLeastOnce).await?;
 //!     let msg = sub.recv().await.ok_or(Error::Closed)?;
 //!     assert_eq!(&msg.payload[..], b"hi");
@@ -121,17 +121,10 @@ mod transport;
 #[cfg(feature = "websocket")]
 mod ws;
 
-pub use mq_common::channel::Events;
-pub use mq_common::store;
+pub use mq_common::api::*;
 pub use mq_common::{
-    subscribe_packet, AuthenticatorFactory, Client, ClientEvent, ConnectOptions, Error, Message,
-    Prepared, PublishBuilder, PublishFuture, PublishToken, QueuePolicy, RestoredOutcome,
-    RestoredOutcomes, Subscription,
-};
-pub use mq_proto::client::{DisconnectReason, ServerCapabilities, Stats};
-pub use mq_proto::{
-    Disconnect, MqttString, Properties, ProtocolVersion, QoS, ReasonCode, RetainHandling,
-    Subscribe, SubscriptionOptions, Will,
+    Client, Prepared, PreparedSubscribe, PublishBuilder, PublishFuture, PublishToken,
+    RestoredOutcomes, SubscribeBuilder, Subscription,
 };
 pub use runtime::Executor;
 pub use transport::{BoxStream, ConnectFuture, Connector, Stream};

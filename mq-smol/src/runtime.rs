@@ -9,6 +9,7 @@ use std::task::{Context, Poll};
 use async_io::Timer;
 use futures_core::Stream as _;
 use mq_common::runtime::{self, BoxFuture, BoxTransport, Broker, Spawn};
+use mq_proto::url::BrokerUrl;
 
 use crate::transport::{dial, Connector};
 use crate::{Client, ConnectOptions, Error, Prepared};
@@ -130,9 +131,9 @@ impl runtime::Runtime for Smol {
         SmolTimer(Timer::never())
     }
 
-    fn dial(&self, broker: &Arc<Broker>) -> BoxFuture<Result<BoxTransport, Error>> {
+    fn dial(&self, broker: &Arc<Broker>, url: BrokerUrl) -> BoxFuture<Result<BoxTransport, Error>> {
         let (broker, connector) = (broker.clone(), self.connector.clone());
-        Box::pin(async move { dial(&broker.url, &broker.options, connector.as_deref()).await })
+        Box::pin(async move { dial(&url, &broker.options, connector.as_deref()).await })
     }
 
     fn unblock<T: Send + 'static>(

@@ -31,7 +31,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     });
     let mut heartbeats = client
-        .subscribe("mq-example/heartbeat", QoS::AtLeastOnce)
+        .subscribe("mq-example/heartbeat")
+        .qos(QoS::AtLeastOnce)
         .await?;
     tokio::spawn(async move {
         while let Some(msg) = heartbeats.recv().await {

@@ -36,7 +36,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Handlers before CONNECT: a resumed session's messages come right after CONNACK.
     let mut prepared = mq_tokio::prepare(&url, opts).await?;
     let mut inbox = prepared
-        .subscribe("mq-example/durable/#", QoS::AtLeastOnce)
+        .subscribe("mq-example/durable/#")
+        .qos(QoS::AtLeastOnce)
         .await?;
     let mut restored = prepared.client().restored_outcomes();
     let client = prepared.connect().await?;

@@ -37,7 +37,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     show(
         "invalid topic filter",
-        client.subscribe("a/#/b", QoS::AtMostOnce).await.map(drop),
+        client
+            .subscribe("a/#/b")
+            .qos(QoS::AtMostOnce)
+            .await
+            .map(drop),
     );
 
     let caps = client.server_capabilities();

@@ -22,7 +22,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Someone who watches device status.
     let watcher = connect(&url, ConnectOptions::new("mq-lwt-watcher")).await?;
     let mut status = watcher
-        .subscribe("mq-example/devices/+/status", QoS::AtLeastOnce)
+        .subscribe("mq-example/devices/+/status")
+        .qos(QoS::AtLeastOnce)
         .await?;
 
     // The device: its will says "offline"; it announces "online" itself.

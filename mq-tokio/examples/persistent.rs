@@ -45,7 +45,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Subscribing again to the same filter is harmless; it creates the
     // subscription on the first run.
-    client.subscribe(TOPIC, QoS::ExactlyOnce).await?;
+    client.subscribe(TOPIC).qos(QoS::ExactlyOnce).await?;
     client.disconnect().await?;
     println!("left; the broker keeps the session");
 

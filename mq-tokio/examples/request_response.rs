@@ -18,7 +18,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // The service: reverses the text it gets.
     let responder = connect(&url, ConnectOptions::new("mq-rpc-responder")).await?;
-    let mut requests = responder.subscribe(SERVICE, QoS::AtLeastOnce).await?;
+    let mut requests = responder.subscribe(SERVICE).qos(QoS::AtLeastOnce).await?;
     tokio::spawn(async move {
         while let Some(req) = requests.recv().await {
             let Some(reply_to) = req.properties.response_topic.clone() else {

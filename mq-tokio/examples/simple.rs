@@ -17,7 +17,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         client.protocol_version()
     );
 
-    let mut sub = client.subscribe("mq/simple/#", QoS::ExactlyOnce).await?;
+    let mut sub = client
+        .subscribe("mq/simple/#")
+        .qos(QoS::ExactlyOnce)
+        .await?;
     for (qos, text) in [
         (QoS::AtMostOnce, "zero"),
         (QoS::AtLeastOnce, "one"),

@@ -97,7 +97,10 @@ async fn run(args: Args) -> Result<ExitCode, mq_tokio::Error> {
     let id = std::process::id();
     let subscriber = connect(&args.server, options(format!("mq-tp-sub-{id}"), &args)).await?;
     let publisher = connect(&args.server, options(format!("mq-tp-pub-{id}"), &args)).await?;
-    let mut sub = subscriber.subscribe(args.topic.clone(), qos(&args)).await?;
+    let mut sub = subscriber
+        .subscribe(args.topic.clone())
+        .qos(qos(&args))
+        .await?;
     println!("{}", args.describe("mq-tokio"));
 
     let run = Arc::new(Run::start(&args));

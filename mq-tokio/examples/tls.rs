@@ -52,7 +52,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = connect(&url, options).await?;
     println!("connected to {url} over TLS");
 
-    let mut sub = client.subscribe("mq/tls/#", QoS::AtLeastOnce).await?;
+    let mut sub = client.subscribe("mq/tls/#").qos(QoS::AtLeastOnce).await?;
     let code = client
         .publish("mq/tls/hello", "hello over TLS")
         .qos(QoS::AtLeastOnce)

@@ -22,7 +22,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut sub_opts = ConnectOptions::new("mq-aliases-sub");
     sub_opts.mqtt.topic_alias_maximum = 16; // accept aliases from the broker too
     let subscriber = connect(&url, sub_opts).await?;
-    let mut messages = subscriber.subscribe(TOPIC, QoS::AtMostOnce).await?;
+    let mut messages = subscriber.subscribe(TOPIC).qos(QoS::AtMostOnce).await?;
 
     let aliased = connect(&url, ConnectOptions::new("mq-aliases-on")).await?;
     let mut off = ConnectOptions::new("mq-aliases-off");

@@ -27,7 +27,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = connect(&url, ConnectOptions::new("mq-ws-example")).await?;
     println!("connected to {url}");
 
-    let mut sub = client.subscribe("mq/ws/#", QoS::AtLeastOnce).await?;
+    let mut sub = client.subscribe("mq/ws/#").qos(QoS::AtLeastOnce).await?;
     let code = client
         .publish("mq/ws/hello", "hello over WebSocket")
         .qos(QoS::AtLeastOnce)

@@ -16,10 +16,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = connect(&url, ConnectOptions::new("mq-wildcards")).await?;
 
     let mut temperatures = client
-        .subscribe("mq-example/home/+/temperature", QoS::AtLeastOnce)
+        .subscribe("mq-example/home/+/temperature")
+        .qos(QoS::AtLeastOnce)
         .await?;
     let mut everything = client
-        .subscribe("mq-example/home/#", QoS::AtLeastOnce)
+        .subscribe("mq-example/home/#")
+        .qos(QoS::AtLeastOnce)
         .await?;
 
     for (topic, value) in [

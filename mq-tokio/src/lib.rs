@@ -18,7 +18,7 @@
 //!
 //! # async fn run() -> Result<(), mq_tokio::Error> {
 //! let client = connect("mqtt://127.0.0.1:1883", ConnectOptions::new("demo")).await?;
-//! let mut sub = client.subscribe("greetings/#", QoS::AtLeastOnce).await?;
+//! let mut sub = client.subscribe("greetings/#").qos(QoS::AtLeastOnce).await?;
 //! client.publish("greetings/world", "hello").qos(QoS::AtLeastOnce).await?;
 //! if let Some(msg) = sub.recv().await {
 //!     println!("{}: {:?}", msg.topic, msg.payload);
@@ -53,7 +53,7 @@
 //! async fn run(url: &str) -> Result<(), Error> {
 //!     let client = connect(url, ConnectOptions::new("same-program")).await?;
 //!     let mut events = client.events();
-//!     let mut sub = client.subscribe("same/#", QoS::AtLeastOnce).await?;
+//!     let mut sub = client.subscribe("same/#").qos(QoS::AtLeastOnce).await?;
 //!     client.publish("same/topic", "hi").qos(QoS::AtLeastOnce).await?;
 //!     let msg = sub.recv().await.ok_or(Error::Closed)?;
 //!     assert_eq!(&msg.payload[..], b"hi");
@@ -95,17 +95,10 @@ mod ws;
 
 use std::sync::Arc;
 
-pub use mq_common::channel::Events;
-pub use mq_common::store;
+pub use mq_common::api::*;
 pub use mq_common::{
-    subscribe_packet, AuthenticatorFactory, Client, ClientEvent, ConnectOptions, Error, Message,
-    Prepared, PublishBuilder, PublishFuture, PublishToken, QueuePolicy, RestoredOutcome,
-    RestoredOutcomes, Subscription,
-};
-pub use mq_proto::client::{DisconnectReason, ServerCapabilities, Stats};
-pub use mq_proto::{
-    Disconnect, MqttString, Properties, ProtocolVersion, QoS, ReasonCode, RetainHandling,
-    Subscribe, SubscriptionOptions, Will,
+    Client, Prepared, PreparedSubscribe, PublishBuilder, PublishFuture, PublishToken,
+    RestoredOutcomes, SubscribeBuilder, Subscription,
 };
 pub use transport::{BoxStream, ConnectFuture, Connector, Stream};
 
@@ -138,7 +131,7 @@ pub async fn connect_with(
 /// # async fn run() -> Result<(), mq_tokio::Error> {
 /// use mq_tokio::{ConnectOptions, QoS};
 /// let mut prepared = mq_tokio::prepare("mqtt://127.0.0.1:1883", ConnectOptions::new("p")).await?;
-/// let mut orders = prepared.subscribe("orders/#", QoS::AtLeastOnce).await?;
+/// let mut orders = prepared.subscribe("orders/#").qos(QoS::AtLeastOnce).await?;
 /// let client = prepared.connect().await?;
 /// while let Some(msg) = orders.recv().await { /* ... */ }
 /// # drop(client); Ok(()) }

@@ -9,6 +9,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use mq_common::runtime::{self, BoxFuture, BoxTransport, Broker, Spawn};
+use mq_proto::url::BrokerUrl;
 use tokio::runtime::Handle;
 use tokio::time::Sleep;
 
@@ -44,9 +45,9 @@ impl runtime::Runtime for Tokio {
         Timer(Box::pin(tokio::time::sleep_until(never)))
     }
 
-    fn dial(&self, broker: &Arc<Broker>) -> BoxFuture<Result<BoxTransport, Error>> {
+    fn dial(&self, broker: &Arc<Broker>, url: BrokerUrl) -> BoxFuture<Result<BoxTransport, Error>> {
         let (broker, connector) = (broker.clone(), self.connector.clone());
-        Box::pin(async move { dial(&broker.url, &broker.options, connector.as_deref()).await })
+        Box::pin(async move { dial(&url, &broker.options, connector.as_deref()).await })
     }
 
     fn unblock<T: Send + 'static>(

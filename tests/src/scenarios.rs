@@ -60,7 +60,7 @@ use mq_proto::topic::TopicError;
 use mq_proto::url::UrlError;
 pub use mq_proto::{
     MqttString, PayloadFormat, Properties, ProtocolVersion, Publish, QoS, ReasonCode,
-    RetainHandling, Subscribe, Subscription, SubscriptionOptions, Will,
+    RetainHandling, Subscribe, SubscribeFilter, SubscriptionOptions, Will,
 };
 pub use proxy::Proxy;
 pub use stalled::stalled_broker;
@@ -333,7 +333,7 @@ pub fn subscribe_with_options(filters: &[(&str, SubscriptionOptions)]) -> Subscr
         packet_id: 0,
         subscriptions: filters
             .iter()
-            .map(|&(f, options)| Subscription {
+            .map(|&(f, options)| SubscribeFilter {
                 filter: f.into(),
                 options,
             })

@@ -49,7 +49,9 @@ impl Events for BlockingEvents {
     fn recv_timeout(&mut self, timeout: Duration) -> Option<TestEvent> {
         let event = self.0.recv_timeout(timeout).ok()?;
         Some(match event {
-            ClientEvent::Connected { session_present } => TestEvent::Connected { session_present },
+            ClientEvent::Connected {
+                session_present, ..
+            } => TestEvent::Connected { session_present },
             ClientEvent::ConnectionLost(reason) => TestEvent::ConnectionLost(*reason),
             ClientEvent::Reconnecting { delay } => TestEvent::Reconnecting { delay },
             ClientEvent::Resubscribed(codes) => TestEvent::Resubscribed(codes),

@@ -76,8 +76,10 @@ fn publish(client: &Client, topic: &str, payload: Vec<u8>) {
 /// receives both, and disconnects.
 fn round_trip(client: Client, topic: &str) {
     let (c, t) = (client.clone(), topic.to_owned());
-    let mut sub =
-        bounded("subscribe", move || c.subscribe(t, QoS::AtLeastOnce)).expect("subscribe");
+    let mut sub = bounded("subscribe", move || {
+        c.subscribe(t).qos(QoS::AtLeastOnce).send()
+    })
+    .expect("subscribe");
     let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
     for payload in [b"hello".to_vec(), big] {
         publish(&client, topic, payload.clone());
@@ -98,8 +100,10 @@ fn both_ways_at_once(client: Client, topic: &str) {
     const THREADS: usize = 4;
     const EACH: usize = 250;
     let (c, t) = (client.clone(), topic.to_owned());
-    let mut sub =
-        bounded("subscribe", move || c.subscribe(t, QoS::AtLeastOnce)).expect("subscribe");
+    let mut sub = bounded("subscribe", move || {
+        c.subscribe(t).qos(QoS::AtLeastOnce).send()
+    })
+    .expect("subscribe");
     let publishers: Vec<_> = (0..THREADS)
         .map(|w| {
             let (client, topic) = (client.clone(), topic.to_owned());
@@ -172,7 +176,9 @@ fn mqtts_reconnects_after_a_broker_restart() {
     let events = client.events();
     let c = client.clone();
     let mut sub = bounded("subscribe", move || {
-        c.subscribe("mq/e2e/blocking/restart", QoS::AtLeastOnce)
+        c.subscribe("mq/e2e/blocking/restart")
+            .qos(QoS::AtLeastOnce)
+            .send()
     })
     .expect("subscribe");
 

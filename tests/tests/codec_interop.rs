@@ -11,7 +11,8 @@ use bytes::{Bytes, BytesMut};
 use mq_e2e::{Broker, BrokerConfig};
 use mq_proto::{
     ConnAck, Connect, Decoder, Packet, ProtocolVersion, PubAck, PubComp, PubRec, PubRel, Publish,
-    QoS, ReasonCode, SubAck, Subscribe, Subscription, SubscriptionOptions, UnsubAck, Unsubscribe,
+    QoS, ReasonCode, SubAck, Subscribe, SubscribeFilter, SubscriptionOptions, UnsubAck,
+    Unsubscribe,
 };
 
 use ProtocolVersion::{V311, V5};
@@ -211,7 +212,7 @@ fn subscribe_grants_each_qos(version: ProtocolVersion) {
     let mut client = Client::connect(&broker, version, "interop-sub");
     let mut subscribe = Subscribe::new(10, "a/0", QoS::AtMostOnce);
     for (filter, qos) in [("a/+/1", QoS::AtLeastOnce), ("a/#", QoS::ExactlyOnce)] {
-        subscribe.subscriptions.push(Subscription {
+        subscribe.subscriptions.push(SubscribeFilter {
             filter: filter.into(),
             options: SubscriptionOptions {
                 qos,

@@ -83,7 +83,8 @@ async fn pubsub_each_qos(executor: Executor, url: String, version: ProtocolVersi
     assert!(sub.is_connected());
     assert_eq!(sub.protocol_version(), version);
     let mut messages = sub
-        .subscribe(format!("{tag}/#"), QoS::ExactlyOnce)
+        .subscribe(format!("{tag}/#"))
+        .qos(QoS::ExactlyOnce)
         .await
         .expect("subscribe");
     assert_eq!(messages.reason_codes(), [ReasonCode::GrantedQoS2]);
@@ -179,7 +180,8 @@ fn async_std_tasks_share_a_client() {
             .await
             .expect("connect");
         let mut messages = client
-            .subscribe("tasks/#", QoS::AtLeastOnce)
+            .subscribe("tasks/#")
+            .qos(QoS::AtLeastOnce)
             .await
             .expect("subscribe");
         let tasks: Vec<_> = (0..4)
@@ -219,7 +221,8 @@ fn reconnect_after_broker_restart() {
                 .expect("connect");
             let mut events = client.events();
             let mut messages = client
-                .subscribe("restart/t", QoS::AtLeastOnce)
+                .subscribe("restart/t")
+                .qos(QoS::AtLeastOnce)
                 .await
                 .expect("subscribe");
             broker.kill();
@@ -323,7 +326,8 @@ fn slow_subscriber_gets_everything_in_order() {
             .await
             .expect("connect");
         let mut messages = sub
-            .subscribe("slow/t", QoS::AtLeastOnce)
+            .subscribe("slow/t")
+            .qos(QoS::AtLeastOnce)
             .await
             .expect("subscribe");
         let tokens: Vec<_> = (0..COUNT)
@@ -484,7 +488,8 @@ fn mqtts_round_trip_and_unknown_ca() {
             .await
             .expect("connect over TLS");
         let mut messages = client
-            .subscribe("tls/t", QoS::AtLeastOnce)
+            .subscribe("tls/t")
+            .qos(QoS::AtLeastOnce)
             .await
             .expect("subscribe");
         let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
@@ -565,7 +570,9 @@ fn map_error(e: Error) -> ClientError {
 
 fn map_event(e: ClientEvent) -> TestEvent {
     match e {
-        ClientEvent::Connected { session_present } => TestEvent::Connected { session_present },
+        ClientEvent::Connected {
+            session_present, ..
+        } => TestEvent::Connected { session_present },
         ClientEvent::ConnectionLost(reason) => TestEvent::ConnectionLost(*reason),
         ClientEvent::Reconnecting { delay } => TestEvent::Reconnecting { delay },
         ClientEvent::Resubscribed(codes) => TestEvent::Resubscribed(codes),

@@ -57,9 +57,12 @@ async fn connected(url: &str, options: ConnectOptions) -> Client {
 /// at some 40 kB/s (5 s for 200 kB, for mq-tokio too; delivery back is
 /// instant); see eclipse-mosquitto/mosquitto#1390 and #2252.
 async fn round_trip(client: Client, topic: &str) {
-    let mut sub = bounded("subscribe", client.subscribe(topic, QoS::AtLeastOnce))
-        .await
-        .expect("subscribe");
+    let mut sub = bounded(
+        "subscribe",
+        client.subscribe(topic).qos(QoS::AtLeastOnce).into_future(),
+    )
+    .await
+    .expect("subscribe");
     let big: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
     for payload in [b"hello".to_vec(), big] {
         let publish = client.publish(topic, payload.clone()).qos(QoS::AtLeastOnce);

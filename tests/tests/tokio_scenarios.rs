@@ -74,7 +74,9 @@ fn map_error(e: Error) -> ClientError {
 
 fn map_event(e: ClientEvent) -> TestEvent {
     match e {
-        ClientEvent::Connected { session_present } => TestEvent::Connected { session_present },
+        ClientEvent::Connected {
+            session_present, ..
+        } => TestEvent::Connected { session_present },
         ClientEvent::ConnectionLost(reason) => TestEvent::ConnectionLost(*reason),
         ClientEvent::Reconnecting { delay } => TestEvent::Reconnecting { delay },
         ClientEvent::Resubscribed(codes) => TestEvent::Resubscribed(codes),

@@ -48,9 +48,12 @@ async fn connected(url: &str, options: ConnectOptions) -> Client {
 /// larger than any single TLS record or read buffer, receives both, and
 /// disconnects.
 async fn round_trip(client: Client, topic: &str) {
-    let mut sub = bounded("subscribe", client.subscribe(topic, QoS::AtLeastOnce))
-        .await
-        .expect("subscribe");
+    let mut sub = bounded(
+        "subscribe",
+        client.subscribe(topic).qos(QoS::AtLeastOnce).into_future(),
+    )
+    .await
+    .expect("subscribe");
     let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
     for payload in [b"hello".to_vec(), big] {
         let code = bounded(

@@ -16,7 +16,7 @@
 //!
 //! | output | the adapter |
 //! |---|---|
-//! | [`Output::Dial`] | starts opening a transport to the broker; answers later with [`Input::Dialed`] or [`Input::DialFailed`]. Until then it keeps polling and waiting as told (commands go on). |
+//! | [`Output::Dial`] | starts opening a transport to the broker the [`Target`] names; answers later with [`Input::Dialed`] or [`Input::DialFailed`]. Until then it keeps polling and waiting as told (commands go on). |
 //! | [`Output::Write`] | writes all the bytes, in order, before polling again; a write that makes no progress for `stall` (for [`CLOSE_GRACE`] once [`Engine::stop_signal`] is requested) is [`Input::TransportClosed`]. |
 //! | [`Output::Close`] | flushes and shuts the transport down within `grace`, then drops it; or abandons a dial in progress. |
 //! | [`Output::Persist`] | applies the updates to the session store ([`SessionStore::apply`](crate::store::SessionStore::apply), off the executor's threads) and answers with [`Input::Persisted`] before polling again. |
@@ -58,6 +58,7 @@
 
 mod command;
 mod dispatch;
+mod servers;
 #[cfg(test)]
 mod session_tests;
 #[cfg(test)]
@@ -80,12 +81,14 @@ use mq_proto::{Disconnect, ProtocolVersion, Publish, QoS, ReasonCode};
 
 pub use command::{Command, Subscribed};
 use dispatch::{after, Pending, Requests, Routes};
+use servers::Servers;
+pub use servers::Target;
 
 use crate::channel::{reply, EventHub, Reply, Waiter};
 use crate::store::StoreError;
 use crate::{
-    ClientEvent, ConnectOptions, Error, Instant, Jitter, Message, QueuePolicy, RestoredOutcome,
-    Snapshot,
+    ClientEvent, ConnectOptions, Error, Instant, Interceptor, Jitter, Message, QueuePolicy,
+    RestoredOutcome, Snapshot,
 };
 
 /// Commands taken in one turn before the engine writes what they produced,
@@ -125,8 +128,8 @@ pub enum Input<'a> {
 /// What the adapter must do next, from [`Engine::poll_output`].
 #[derive(Debug)]
 pub enum Output {
-    /// Open a transport to the broker.
-    Dial,
+    /// Open a transport to this broker.
+    Dial(Target),
     /// Write these bytes, all of them, before polling again.
     Write {
         /// The bytes.
@@ -291,6 +294,14 @@ pub struct Engine {
     /// Publishes restored from the store, until they complete.
     restored: HashMap<RequestId, Publish>,
     restored_outcomes: flume::Sender<RestoredOutcome>,
+    interceptors: Vec<Arc<dyn Interceptor>>,
+    /// Why the connection ended, told once its last bytes are written.
+    ended: Option<DisconnectReason>,
+    servers: Servers,
+    /// The current attempt got a CONNACK accepting it.
+    accepted: bool,
+    /// Manual acknowledgments answered once the next store write is durable.
+    acks_awaiting_store: Vec<Reply<()>>,
 }
 
 impl Engine {
@@ -356,6 +367,11 @@ impl Engine {
             held_write: None,
             restored,
             restored_outcomes,
+            interceptors: options.interceptors.clone(),
+            ended: None,
+            servers: Servers::new(1 + options.failover.len(), options.follow_redirects),
+            accepted: false,
+            acks_awaiting_store: Vec::new(),
         };
         let stop = engine.stop_signal.clone();
         Parts {
@@ -409,11 +425,13 @@ impl Engine {
             Input::Read(bytes) => self.core.handle_bytes(now, bytes),
             Input::TransportClosed(error) => {
                 if let Some(error) = error {
-                    tracing::debug!(%error, "transport failed");
+                    tracing::info!(%error, "transport failed");
                 }
                 if matches!(self.phase, Phase::Serving) {
                     self.core.handle_transport_closed(now);
                 }
+                // The last bytes will not be written: tell the news now.
+                self.surface_ended_connection();
             }
             Input::Command(command) => {
                 self.command(now, command);
@@ -430,7 +448,11 @@ impl Engine {
             Input::HandlesDropped => self.stop(now, Disconnect::default(), None),
             Input::Room => self.routes.retry(),
             Input::Timeout => self.timeout(now),
-            Input::Persisted(Ok(())) => {}
+            Input::Persisted(Ok(())) => {
+                for reply in self.acks_awaiting_store.drain(..) {
+                    reply.send(Ok(()));
+                }
+            }
             Input::Persisted(Err(error)) => self.store_failed(now, error),
         }
         self.after_input(now);
@@ -459,7 +481,7 @@ impl Engine {
                 self.phase = Phase::Dialing {
                     deadline: after(self.now, self.connect_timeout),
                 };
-                Output::Dial
+                Output::Dial(self.servers.next_target())
             }
             Phase::Dialing { deadline } => Output::Wait(self.wait(Some(deadline), false)),
             Phase::Serving => {
@@ -474,6 +496,8 @@ impl Engine {
                         stall: self.write_stall,
                     };
                 }
+                // Everything the core queued, its DISCONNECT included, is written.
+                self.surface_ended_connection();
                 if self.core.state() == ConnectionState::Disconnected {
                     self.connection_over();
                     return self.poll_output();
@@ -512,11 +536,15 @@ impl Engine {
     /// stops with DISCONNECT (Implementation specific error).
     fn store_failed(&mut self, now: Instant, error: StoreError) {
         tracing::error!(%error, "session store failed; stopping");
+        let error = Arc::new(error);
+        for reply in self.acks_awaiting_store.drain(..) {
+            reply.send(Err(Error::Store(error.clone())));
+        }
         self.held_write = None;
         self.durable = false;
         while self.core.poll_store_update().is_some() {}
         if let Some(first) = self.first_connect.take() {
-            first.send(Err(Error::Store(Arc::new(error))));
+            first.send(Err(Error::Store(error)));
         }
         let disconnect = Disconnect {
             reason_code: ReasonCode::ImplementationSpecificError,
@@ -554,6 +582,7 @@ impl Engine {
             self.close_pending = true;
             return;
         }
+        self.accepted = false;
         match self.core.connect(now) {
             Ok(()) => self.phase = Phase::Serving,
             Err(e) => {
@@ -565,13 +594,19 @@ impl Engine {
 
     fn dial_failed(&mut self, error: Error) {
         if matches!(self.phase, Phase::Dialing { .. }) {
-            tracing::debug!(%error, "dial failed");
+            tracing::warn!(%error, "could not reach the broker");
             self.connect_failed(error);
         }
     }
 
-    /// No connection this time: fail a first connect, or back off and try again.
+    /// No connection this time: fail a first connect once every server
+    /// failed, or back off and try the next.
     fn connect_failed(&mut self, error: Error) {
+        self.servers.attempt_failed();
+        if self.servers.untried() && self.first_connect.is_some() {
+            tracing::warn!(%error, "trying the next server");
+            return self.dial_now();
+        }
         if let Some(first) = self.first_connect.take() {
             first.send(Err(error));
             self.stopping = true;
@@ -599,6 +634,12 @@ impl Engine {
         self.phase = Phase::Start;
     }
 
+    fn surface_ended_connection(&mut self) {
+        if let Some(reason) = self.ended.take() {
+            self.disconnected(reason);
+        }
+    }
+
     /// The core's connection ended and its last bytes went out: close, then decide.
     fn connection_over(&mut self) {
         self.close_pending = true;
@@ -621,7 +662,11 @@ impl Engine {
     }
 
     fn backoff(&mut self, delay: Duration) {
-        tracing::debug!(?delay, "reconnecting");
+        tracing::info!(
+            ?delay,
+            attempt = self.core.stats().reconnects,
+            "reconnecting after a delay"
+        );
         self.events.send(&ClientEvent::Reconnecting { delay });
         self.phase = Phase::Backoff {
             until: after(self.now, delay),
@@ -698,9 +743,15 @@ impl Engine {
                 reply,
             } => self.request(now, publish, timeout, reply),
             Command::Disconnect { disconnect, reply } => self.stop(now, disconnect, Some(reply)),
-            Command::Ack { ack, reply } => {
-                reply.send(self.core.acknowledge(now, ack).map_err(Error::from));
-            }
+            Command::Ack { ack, reply } => match self.core.acknowledge(now, ack) {
+                // The QoS 2 receipt the acknowledgment records must be
+                // durable before the application is told: a crash after
+                // `ack` returned must not deliver the message again.
+                Ok(()) if self.durable && ack.qos == QoS::ExactlyOnce => {
+                    self.acks_awaiting_store.push(reply);
+                }
+                result => reply.send(result.map_err(Error::from)),
+            },
             Command::Start => {
                 if matches!(self.phase, Phase::Held) {
                     self.phase = Phase::Start;
@@ -709,7 +760,15 @@ impl Engine {
         }
     }
 
-    fn publish(&mut self, now: Instant, publish: Publish, reply: Reply<ReasonCode>) {
+    fn publish(&mut self, now: Instant, mut publish: Publish, reply: Reply<ReasonCode>) {
+        for interceptor in &self.interceptors {
+            interceptor.on_publish(&mut publish);
+        }
+        self.queue_publish(now, publish, reply);
+    }
+
+    /// Queues an intercepted publish, or parks it while the queue is full.
+    fn queue_publish(&mut self, now: Instant, publish: Publish, reply: Reply<ReasonCode>) {
         if self.core.queued() >= self.core.options().max_queued_messages {
             let wait = match self.queue_policy {
                 QueuePolicy::Wait => true,
@@ -745,6 +804,9 @@ impl Engine {
             Ok(topic) => topic,
             Err(e) => return reply.send(Err(e)),
         };
+        for interceptor in &self.interceptors {
+            interceptor.on_publish(&mut publish);
+        }
         let key = self.requests.next_key();
         publish.properties.response_topic = Some(topic);
         publish.properties.correlation_data = Some(key.clone());
@@ -785,7 +847,7 @@ impl Engine {
             self.acknowledge(now);
             let room = self.core.queued() < self.core.options().max_queued_messages;
             match self.parked.pop_front() {
-                Some((publish, reply)) if room => self.publish(now, publish, reply),
+                Some((publish, reply)) if room => self.queue_publish(now, publish, reply),
                 Some(parked) => {
                     self.parked.push_front(parked);
                     break;
@@ -816,12 +878,22 @@ impl Engine {
     fn event(&mut self, event: Event) {
         match event {
             Event::Connected { session_present } => {
+                self.servers.connected();
+                self.accepted = true;
                 self.refresh();
-                tracing::info!(session_present, "connected");
+                tracing::info!(
+                    session_present,
+                    version = ?self.core.protocol_version(),
+                    client_id = %self.core.client_id(),
+                    "connected"
+                );
                 // Listeners hear of a connection before connect() returns, so a
                 // listener made after connect() never sees a stale Connected.
-                self.events
-                    .send(&ClientEvent::Connected { session_present });
+                let connack = Box::new(self.core.connack().cloned().unwrap_or_default());
+                self.events.send(&ClientEvent::Connected {
+                    session_present,
+                    connack,
+                });
                 if let Some(reference) = self
                     .core
                     .connack()
@@ -833,8 +905,11 @@ impl Engine {
                     first.send(Ok(()));
                 }
             }
-            Event::Message(publish) => {
+            Event::Message(mut publish) => {
                 let ack = AckToken::of(&publish);
+                for interceptor in &self.interceptors {
+                    interceptor.on_message(&mut publish);
+                }
                 match self.requests.take_reply(publish) {
                     Some(msg) => self.routes.route(msg),
                     // A reply went to its request's waiter.
@@ -886,13 +961,26 @@ impl Engine {
                     reply.send(Ok(()));
                 }
             }
+            // Told once the DISCONNECT the core queued (a protocol error's,
+            // with its reason code) is written, so an application that
+            // exits on the news does not cut it off.
+            Event::Disconnected(reason)
+                if self.core.has_transmit() || self.held_write.is_some() =>
+            {
+                self.ended = Some(reason);
+            }
             Event::Disconnected(reason) => self.disconnected(reason),
         }
     }
 
     fn disconnected(&mut self, reason: DisconnectReason) {
         self.refresh();
-        tracing::info!(?reason, "connection lost");
+        match &reason {
+            DisconnectReason::Local => tracing::info!("disconnected"),
+            DisconnectReason::ProtocolFallback => tracing::info!(%reason, "retrying"),
+            DisconnectReason::Refused(_) => tracing::warn!(%reason, "connection refused"),
+            _ => tracing::warn!(%reason, "connection lost"),
+        }
         if let Some(reply) = self.reauth.take() {
             reply.send(Err(Error::Connect(Box::new(reason.clone()))));
         }
@@ -902,7 +990,16 @@ impl Engine {
                     .send(&ClientEvent::ServerRedirect(reference.clone()));
             }
         }
-        if reason != DisconnectReason::ProtocolFallback {
+        let never_connected = matches!(
+            reason,
+            DisconnectReason::TransportClosed | DisconnectReason::ConnectTimeout
+        ) && !self.accepted;
+        if never_connected {
+            self.servers.attempt_failed();
+        }
+        let next_server = never_connected && self.servers.untried();
+        let redirected = self.servers.follow(&reason);
+        if reason != DisconnectReason::ProtocolFallback && !next_server && !redirected {
             if let Some(first) = self.first_connect.take() {
                 first.send(Err(Error::Connect(Box::new(reason.clone()))));
                 self.stopping = true;

@@ -61,7 +61,7 @@ fn steps(e: &mut Engine, store: &MemoryStore) -> Vec<Step> {
                 };
                 out.push(Step::Write(turn.packets(ProtocolVersion::V5)));
             }
-            Output::Dial => out.push(Step::Dial),
+            Output::Dial(_) => out.push(Step::Dial),
             Output::Close { .. } => out.push(Step::Close),
             Output::Wait(_) | Output::Stopped => return out,
         }
@@ -347,4 +347,54 @@ fn a_message_nobody_takes_is_acknowledged_by_the_client() {
         matches!(&packets[..], [Packet::PubAck(a)] if a.packet_id == 5),
         "{packets:?}"
     );
+}
+
+#[test]
+fn a_manual_qos2_ack_returns_once_the_receipt_is_durable() {
+    let store = Arc::new(MemoryStore::new());
+    let mut o = durable(&store);
+    o.manual_acks = true;
+    let mut parts = Engine::create(o);
+    let e = &mut parts.engine;
+    steps(e, &store);
+    e.handle_input(T0, Input::Dialed);
+    steps(e, &store);
+    e.handle_input(T0, Input::Read(&CONNACK_V5));
+    steps(e, &store);
+    let inbox = {
+        let (sink, inbox) = inbox(8);
+        send(&parts, Command::DefaultRoute(sink));
+        take_commands(&mut parts, T0);
+        inbox
+    };
+    // PUBLISH QoS 2 to a/b, packet identifier 6.
+    let qos2 = [
+        0x34, 0x09, 0x00, 0x03, b'a', b'/', b'b', 0x00, 0x06, 0x00, b'z',
+    ];
+    parts.engine.handle_input(at(1), Input::Read(&qos2));
+    assert!(steps(&mut parts.engine, &store).is_empty(), "no PUBREC yet");
+    let msg = inbox.try_recv().expect("delivered");
+    let (reply, mut acked) = crate::channel::reply();
+    let ack = AckToken::of(&msg).expect("QoS 2");
+    send(&parts, Command::Ack { ack, reply });
+    take_commands(&mut parts, at(2));
+    assert!(
+        acked.try_take().is_none(),
+        "not before the receipt is durable"
+    );
+    let e = &mut parts.engine;
+    let Output::Persist(updates) = e.poll_output() else {
+        panic!("the receipt first");
+    };
+    assert_eq!(
+        updates,
+        [StoreUpdate::IncomingQoS2Received { packet_id: 6 }]
+    );
+    assert!(acked.try_take().is_none(), "still writing");
+    e.handle_input(at(3), Input::Persisted(Ok(())));
+    assert!(matches!(acked.try_take(), Some(Ok(()))));
+    let Output::Write { data, .. } = e.poll_output() else {
+        panic!("then PUBREC");
+    };
+    assert_eq!(&data[..], [0x50, 0x02, 0x00, 0x06]);
 }

@@ -64,7 +64,7 @@ pub(super) fn drain(e: &mut Engine) -> Turn {
                 turn.stall = Some(stall);
                 turn.actions.push("write");
             }
-            Output::Dial => turn.actions.push("dial"),
+            Output::Dial(_) => turn.actions.push("dial"),
             Output::Close { .. } => turn.actions.push("close"),
             end => {
                 turn.end = end;
@@ -164,7 +164,7 @@ pub(super) fn publish_bytes(payload: u8) -> [u8; 9] {
 fn the_first_dial_connects_and_a_connack_completes_connect() {
     let mut parts = Engine::create(options());
     let e = &mut parts.engine;
-    assert!(matches!(e.poll_output(), Output::Dial));
+    assert!(matches!(e.poll_output(), Output::Dial(_)));
     let dialing = drain(e);
     assert_eq!(
         dialing.wait().until,
@@ -191,7 +191,12 @@ fn the_first_dial_connects_and_a_connack_completes_connect() {
     );
     e.handle_input(at(20), Input::Read(&CONNACK_V5));
     assert!(matches!(parts.first_connect.try_take(), Some(Ok(()))));
-    assert!(parts.snapshot.lock().expect("snapshot").connected);
+    let snapshot = parts.snapshot.lock().expect("snapshot");
+    assert!(snapshot.connected);
+    assert!(
+        snapshot.connack.is_some(),
+        "the CONNACK is kept for accessors"
+    );
 }
 
 #[test]
@@ -285,12 +290,13 @@ fn a_lost_connection_closes_backs_off_and_redials() {
         [Packet::Connect(_)]
     ));
     e.handle_input(at(1_200), Input::Read(&CONNACK_V5));
-    assert_eq!(
-        events.try_recv(),
+    match events.try_recv() {
         Ok(ClientEvent::Connected {
-            session_present: false
-        })
-    );
+            session_present: false,
+            connack,
+        }) => assert_eq!(connack.reason_code, ReasonCode::Success),
+        other => panic!("Connected with the CONNACK, got {other:?}"),
+    }
 }
 
 #[test]
@@ -430,7 +436,7 @@ fn a_message_matching_two_filters_of_one_subscription_arrives_once() {
     let (sink, inbox) = inbox(8);
     let (reply, _waiter) = reply();
     let mut packet = Subscribe::new(0, "a/+", QoS::AtMostOnce);
-    packet.subscriptions.push(mq_proto::Subscription {
+    packet.subscriptions.push(mq_proto::SubscribeFilter {
         filter: "a/#".into(),
         ..Default::default()
     });
@@ -565,4 +571,152 @@ fn a_5_0_connect_closed_without_connack_redials_at_once_with_3_1_1() {
         [Packet::Connect(c)] if c.protocol_version == ProtocolVersion::V311
     ));
     assert!(parts.first_connect.try_take().is_none(), "still trying");
+}
+
+/// Tags outgoing publishes and upper-cases incoming payloads.
+struct Tagger;
+
+impl Interceptor for Tagger {
+    fn on_publish(&self, publish: &mut Publish) {
+        publish
+            .properties
+            .user_properties
+            .push(("tag".into(), "1".into()));
+    }
+
+    fn on_message(&self, message: &mut Message) {
+        message.payload = message.payload.to_ascii_uppercase().into();
+    }
+}
+
+#[test]
+fn interceptors_see_every_outgoing_publish_and_incoming_message() {
+    let mut o = options();
+    o.interceptors.push(std::sync::Arc::new(Tagger));
+    let mut parts = connected(o);
+    let inbox = subscribe(&mut parts, "a/+", 8);
+    let _done = publish(&parts, "t", QoS::AtMostOnce);
+    take_commands(&mut parts, T0);
+    match &drain(&mut parts.engine).packets(ProtocolVersion::V5)[..] {
+        [Packet::Publish(p)] => assert_eq!(
+            p.properties.user_properties().collect::<Vec<_>>(),
+            [("tag".into(), "1".into())]
+        ),
+        other => panic!("one PUBLISH, got {other:?}"),
+    }
+    // publish_bytes(b'q'): a QoS 0 message to a/b with payload "q".
+    parts
+        .engine
+        .handle_input(at(1), Input::Read(&publish_bytes(b'q')));
+    assert_eq!(&inbox.try_recv().expect("delivered").payload[..], b"Q");
+}
+
+#[test]
+fn a_protocol_error_is_told_only_after_its_disconnect_is_written() {
+    let mut parts = connected(options());
+    let events = parts.events.listen();
+    // A packet of reserved type 0: the broker broke the protocol.
+    parts.engine.handle_input(at(1), Input::Read(&[0x00, 0x00]));
+    assert_eq!(
+        events.try_recv(),
+        Err(RecvError::Empty),
+        "not before the DISCONNECT is written"
+    );
+    let Output::Write { data, .. } = parts.engine.poll_output() else {
+        panic!("the DISCONNECT first");
+    };
+    assert_eq!(data[0], 0xE0, "DISCONNECT");
+    assert_eq!(events.try_recv(), Err(RecvError::Empty), "still writing");
+    drain(&mut parts.engine);
+    assert!(matches!(
+        events.try_recv(),
+        Ok(ClientEvent::ConnectionLost(reason))
+            if matches!(*reason, DisconnectReason::ProtocolError { .. })
+    ));
+}
+
+/// The target of the next dial, draining to it.
+fn next_dial(e: &mut Engine) -> Target {
+    for _ in 0..10 {
+        match e.poll_output() {
+            Output::Dial(target) => return target,
+            Output::Wait(w) => {
+                let until = w.until.expect("a backoff deadline");
+                e.handle_input(until, Input::Timeout);
+            }
+            Output::Close { .. } | Output::Write { .. } => {}
+            other => panic!("expected a dial, got {other:?}"),
+        }
+    }
+    panic!("no dial");
+}
+
+#[test]
+fn a_first_connect_tries_every_server_before_failing() {
+    let mut o = options();
+    o.failover = vec!["mqtt://b".into(), "mqtt://c".into()];
+    let mut parts = Engine::create(o);
+    let e = &mut parts.engine;
+    assert_eq!(next_dial(e), Target::Server(0));
+    e.handle_input(T0, Input::DialFailed(Error::Timeout));
+    assert_eq!(next_dial(e), Target::Server(1), "at once, no failure yet");
+    assert!(parts.first_connect.try_take().is_none());
+    e.handle_input(T0, Input::Dialed);
+    e.handle_input(T0, Input::TransportClosed(None));
+    assert_eq!(next_dial(e), Target::Server(2), "closed without CONNACK");
+    e.handle_input(T0, Input::DialFailed(Error::Timeout));
+    assert!(
+        matches!(parts.first_connect.try_take(), Some(Err(_))),
+        "every server failed"
+    );
+}
+
+#[test]
+fn a_lost_connection_fails_over_to_the_next_server() {
+    let mut o = options();
+    o.failover = vec!["mqtt://b".into()];
+    let mut parts = connected(o);
+    let e = &mut parts.engine;
+    e.handle_input(at(1), Input::TransportClosed(None));
+    assert_eq!(next_dial(e), Target::Server(0), "the same server first");
+    e.handle_input(at(200), Input::DialFailed(Error::Timeout));
+    assert_eq!(next_dial(e), Target::Server(1), "then the next");
+    e.handle_input(at(500), Input::Dialed);
+    e.handle_input(at(500), Input::Read(&CONNACK_V5));
+    e.handle_input(at(600), Input::TransportClosed(None));
+    assert_eq!(
+        next_dial(e),
+        Target::Server(1),
+        "and it stays where it connected"
+    );
+}
+
+/// DISCONNECT 0x9C Use another server, Server Reference "b:1884".
+const USE_ANOTHER_SERVER: [u8; 13] = [
+    0xE0, 0x0B, 0x9C, 0x09, 0x1C, 0x00, 0x06, b'b', b':', b'1', b'8', b'8', b'4',
+];
+
+#[test]
+fn a_redirect_is_followed_once_when_asked() {
+    let mut o = options();
+    o.follow_redirects = true;
+    let mut parts = connected(o);
+    let events = parts.events.listen();
+    let e = &mut parts.engine;
+    e.handle_input(at(1), Input::Read(&USE_ANOTHER_SERVER));
+    assert_eq!(next_dial(e), Target::Redirect("b:1884".into()));
+    assert!(matches!(
+        events.try_recv(),
+        Ok(ClientEvent::ServerRedirect(r)) if r == "b:1884"
+    ));
+    e.handle_input(at(500), Input::DialFailed(Error::Timeout));
+    assert_eq!(next_dial(e), Target::Server(0), "back to the list");
+}
+
+#[test]
+fn a_redirect_is_only_reported_by_default() {
+    let mut parts = connected(options());
+    let e = &mut parts.engine;
+    e.handle_input(at(1), Input::Read(&USE_ANOTHER_SERVER));
+    assert_eq!(next_dial(e), Target::Server(0));
 }

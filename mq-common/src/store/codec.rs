@@ -21,6 +21,7 @@ const QOS2_RELEASED: u8 = 5;
 const QOS2_CLEARED: u8 = 6;
 const SUBSCRIPTION_ADDED: u8 = 7;
 const SUBSCRIPTION_REMOVED: u8 = 8;
+const PUBLISH_REQUEUED: u8 = 9;
 
 /// Appends `update`.
 pub(super) fn put_update(out: &mut Vec<u8>, update: &StoreUpdate) -> Result<(), EncodeError> {
@@ -34,6 +35,10 @@ pub(super) fn put_update(out: &mut Vec<u8>, update: &StoreUpdate) -> Result<(), 
             out.push(PUBLISH_SENT);
             put_u64(out, id.0);
             put_u16(out, *packet_id);
+        }
+        StoreUpdate::PublishRequeued { id } => {
+            out.push(PUBLISH_REQUEUED);
+            put_u64(out, id.0);
         }
         StoreUpdate::PublishReleased { id } => {
             out.push(PUBLISH_RELEASED);
@@ -191,6 +196,9 @@ impl<'a> Reader<'a> {
             PUBLISH_SENT => StoreUpdate::PublishSent {
                 id: self.request_id()?,
                 packet_id: self.u16()?,
+            },
+            PUBLISH_REQUEUED => StoreUpdate::PublishRequeued {
+                id: self.request_id()?,
             },
             PUBLISH_RELEASED => StoreUpdate::PublishReleased {
                 id: self.request_id()?,

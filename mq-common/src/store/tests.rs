@@ -91,6 +91,13 @@ fn batches() -> Vec<Vec<StoreUpdate>> {
             },
         ],
         vec![IncomingQoS2Received { packet_id: 9 }],
+        vec![
+            PublishSent {
+                id: RequestId(3),
+                packet_id: 12,
+            },
+            PublishRequeued { id: RequestId(3) },
+        ],
     ]
 }
 

@@ -13,10 +13,10 @@ use super::event::{
 };
 use super::outgoing::PendingRequest;
 use super::store::StoreUpdate;
-use super::{Client, ConnectionState, Instant, ServerCapabilities, TopicAliasPolicy};
+use super::{Client, ConnectionState, Fallback, Instant, ServerCapabilities, TopicAliasPolicy};
 use crate::codec::{
     Auth, ConnAck, Connect, Decoder, Disconnect, Packet, PacketType, Properties, ProtocolVersion,
-    ReasonCode, Subscribe, Subscription,
+    ReasonCode, Subscribe, SubscribeFilter,
 };
 
 impl Client {
@@ -141,6 +141,10 @@ impl Client {
 
     fn dispatch(&mut self, now: Instant, packet: Packet) {
         use ConnectionState::*;
+        if self.problem_information_unasked(&packet) {
+            let violation = ProtocolViolation::ProblemInformationNotRequested(packet.packet_type());
+            return self.protocol_error(now, ReasonCode::ProtocolError, violation);
+        }
         match (self.state, packet) {
             (Connecting, Packet::ConnAck(c)) => self.handle_connack(now, c),
             (Connecting | Connected, Packet::Auth(a)) => self.handle_auth(now, a),
@@ -162,29 +166,58 @@ impl Client {
         }
     }
 
+    /// MQTT-3.1.2-29: with Request Problem Information 0, a Reason String or
+    /// User Properties may come only on PUBLISH, CONNACK and DISCONNECT.
+    fn problem_information_unasked(&self, packet: &Packet) -> bool {
+        if self.options.request_problem_information != Some(false) {
+            return false;
+        }
+        let properties = match packet {
+            Packet::PubAck(p) => &p.properties,
+            Packet::PubRec(p) => &p.properties,
+            Packet::PubRel(p) => &p.properties,
+            Packet::PubComp(p) => &p.properties,
+            Packet::SubAck(p) => &p.properties,
+            Packet::UnsubAck(p) => &p.properties,
+            Packet::Auth(p) => &p.properties,
+            _ => return false,
+        };
+        properties.reason_string().is_some() || properties.user_properties().next().is_some()
+    }
+
     fn handle_connack(&mut self, now: Instant, connack: ConnAck) {
         if connack.reason_code != ReasonCode::Success {
             let never_connected = self.connack.is_none();
             let fallback = connack.reason_code == ReasonCode::UnsupportedProtocolVersion
                 && self.version == ProtocolVersion::V5
                 && self.options.protocol_fallback
-                && !self.fallback_done
+                && self.fallback == Fallback::Armed
                 && never_connected;
             if fallback {
                 self.version = ProtocolVersion::V311;
-                self.fallback_done = true;
+                self.fallback = Fallback::Done;
                 self.connection_ended(now, DisconnectReason::ProtocolFallback);
             } else {
                 self.connection_ended(now, DisconnectReason::Refused(Box::new(connack)));
             }
             return;
         }
+        // The broker answered this version: it stays.
+        self.fallback = Fallback::Done;
         if self.clean_start() && connack.session_present {
             self.protocol_error(
                 now,
                 ReasonCode::ProtocolError,
                 ProtocolViolation::SessionPresentOnCleanStart,
             );
+            return;
+        }
+        // MQTT-4.12.0-5: the method the CONNECT named, or none. A CONNACK
+        // that leaves it out after an exchange is tolerated (some brokers do).
+        let method = connack.properties.authentication_method();
+        if method.is_some() && method != self.auth_method {
+            let violation = ProtocolViolation::Auth(AuthFailure::WrongMethod(method));
+            self.protocol_error(now, ReasonCode::ProtocolError, violation);
             return;
         }
         if self.auth_exchanges.is_some() {
@@ -199,6 +232,10 @@ impl Client {
         self.state = ConnectionState::Connected;
         self.since = now;
         self.server = ServerCapabilities::from_connack(self.version, &connack);
+        if self.version == ProtocolVersion::V311 {
+            // 3.1.1 announces no Receive Maximum; brokers still have one.
+            self.server.receive_maximum = self.options.v311_receive_maximum.max(1);
+        }
         let p = &connack.properties;
         if let Some(id) = &p.assigned_client_identifier {
             self.options.client_id = id.clone();
@@ -256,7 +293,7 @@ impl Client {
             }
             let packet = Subscribe {
                 packet_id: pid,
-                subscriptions: vec![Subscription {
+                subscriptions: vec![SubscribeFilter {
                     filter: sub.filter,
                     options: sub.options,
                 }],
@@ -391,14 +428,25 @@ impl Client {
         let fallback = self.state == ConnectionState::Connecting
             && self.version == ProtocolVersion::V5
             && self.options.protocol_fallback
-            && !self.fallback_done
+            && self.fallback == Fallback::Armed
             && self.connack.is_none();
         if fallback {
             self.version = ProtocolVersion::V311;
-            self.fallback_done = true;
+            self.fallback = Fallback::Tentative;
             self.connection_ended(now, DisconnectReason::ProtocolFallback);
         } else {
+            self.undo_tentative_fallback();
             self.connection_ended(now, DisconnectReason::TransportClosed);
+        }
+    }
+
+    /// A 3.1.1 CONNECT tried after a 5.0 one was closed without CONNACK got
+    /// no CONNACK either: the closes were the network's, not a 3.1.1 broker's
+    /// answer. The next attempt is 5.0 again, and may fall back again.
+    fn undo_tentative_fallback(&mut self) {
+        if self.state == ConnectionState::Connecting && self.fallback == Fallback::Tentative {
+            self.version = ProtocolVersion::V5;
+            self.fallback = Fallback::Armed;
         }
     }
 
@@ -407,6 +455,7 @@ impl Client {
         self.expire_queued(now);
         match self.state {
             ConnectionState::Connecting if now >= self.since + self.options.connect_timeout => {
+                self.undo_tentative_fallback();
                 self.connection_ended(now, DisconnectReason::ConnectTimeout);
             }
             ConnectionState::Connected => match self.ping_sent {

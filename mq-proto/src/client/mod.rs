@@ -232,6 +232,19 @@ impl ServerCapabilities {
     }
 }
 
+/// Where the fallback to 3.1.1 stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fallback {
+    /// Not tried: a 5.0 refusal may still fall back.
+    Armed,
+    /// Tried because a 5.0 CONNECT was closed without CONNACK, which a
+    /// network failure also does: if the 3.1.1 CONNECT meets the same, the
+    /// next attempt is 5.0 again.
+    Tentative,
+    /// The broker answered: the version stays.
+    Done,
+}
+
 /// Where the connection stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConnectionState {
@@ -249,7 +262,7 @@ pub struct Client {
     authenticator: Option<Box<dyn Authenticator>>,
     /// Version in use; falls back to 3.1.1 at most once.
     version: ProtocolVersion,
-    fallback_done: bool,
+    fallback: Fallback,
     state: ConnectionState,
     /// Whether the user asked to stop: no reconnect.
     closed: bool,
@@ -317,7 +330,7 @@ impl Client {
         Client {
             authenticator: None,
             version,
-            fallback_done: false,
+            fallback: Fallback::Armed,
             state: ConnectionState::Disconnected,
             closed: false,
             since: Instant::ZERO,

@@ -3,10 +3,8 @@
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use bytes::Bytes;
-
 use super::backoff::Backoff;
-use crate::codec::{MqttString, ProtocolVersion, Will};
+use crate::codec::{MqttString, Password, ProtocolVersion, Will};
 
 /// What to do when a QoS 2 message arrives beyond our Receive Maximum.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -61,8 +59,8 @@ pub struct Options {
     pub connect_timeout: Duration,
     /// User Name.
     pub username: Option<MqttString>,
-    /// Password (binary).
-    pub password: Option<Bytes>,
+    /// Password (binary); redacted in `Debug`.
+    pub password: Option<Password>,
     /// Will Message.
     pub will: Option<Will>,
     /// Session Expiry Interval in seconds (5.0); 0 ends the session with the connection.
@@ -72,6 +70,12 @@ pub struct Options {
     /// message arrives, counting QoS 2 messages not yet released and
     /// messages whose PUBACK or PUBREC has not been sent.
     pub receive_maximum: u16,
+    /// QoS 1/2 publishes in flight at once on a 3.1.1 connection, whose
+    /// broker announces no Receive Maximum but has a limit of its own
+    /// (Mosquitto's `max_inflight_messages`, 20 by default, beyond which
+    /// it drops QoS 2 messages on 3.1.1). Default 20; the rest wait in the
+    /// queue. On 5.0 the broker's Receive Maximum rules.
+    pub v311_receive_maximum: u16,
     /// Policy when the broker exceeds our Receive Maximum.
     pub receive_maximum_policy: ReceiveMaximumPolicy,
     /// Largest packet we accept, fixed header included; advertised in CONNECT when set.
@@ -144,6 +148,7 @@ impl Options {
             backoff: Backoff::default(),
             report_store_updates: false,
             manual_acks: false,
+            v311_receive_maximum: 20,
             assign_subscription_identifiers: true,
         }
     }

@@ -49,6 +49,9 @@ pub(crate) struct Outgoing {
     /// For each pending SUBSCRIBE or UNSUBSCRIBE, `sent_seq` when it was made:
     /// publishes up to there went out before it, and are resent before it.
     request_after: BTreeMap<u16, u64>,
+    /// In-flight publishes of a resumed session still to be sent again, in
+    /// order: more than the broker's Receive Maximum were in flight.
+    awaiting_resend: VecDeque<u16>,
 }
 
 impl Outgoing {
@@ -265,8 +268,10 @@ impl Client {
         }
     }
 
-    /// Sends queued messages while connected and the broker's Receive Maximum allows.
+    /// Sends queued messages while connected and the broker's Receive
+    /// Maximum allows, after the resends a resumed session still owes.
     pub(crate) fn flush_queue(&mut self, now: Instant) {
+        self.resend_awaiting(now);
         while self.state == ConnectionState::Connected {
             let Some(front) = self.outgoing.queue.front() else {
                 break;
@@ -535,35 +540,25 @@ impl Client {
             .collect();
         requests.sort_unstable();
         let mut requests = requests.into_iter().peekable();
+        self.outgoing.awaiting_resend.clear();
         if session_present {
             // MQTT-4.4.0-1: resend unacknowledged PUBLISH (DUP set) and PUBREL, original identifiers and order.
             // A SUBSCRIBE made before a publish goes out before it again, so that it is in force when that is routed.
-            for pid in order {
+            // At most Receive Maximum of them are unacknowledged at once
+            // (MQTT-4.9.0-2): the rest wait for acknowledgments, in order.
+            let maximum = usize::from(self.server.receive_maximum);
+            for (count, pid) in order.into_iter().enumerate() {
+                if count >= maximum {
+                    self.outgoing.awaiting_resend.push_back(pid);
+                    continue;
+                }
                 let Some(seq) = self.outgoing.in_flight.get(&pid).map(|f| f.msg.seq) else {
                     continue;
                 };
                 while let Some((_, request)) = requests.next_if(|&(after, _)| after < seq) {
                     self.resend_request(now, request);
                 }
-                let Some(f) = self.outgoing.in_flight.get_mut(&pid) else {
-                    continue;
-                };
-                if f.released {
-                    self.send_control(now, &Packet::PubRel(PubRel::new(pid)));
-                    continue;
-                }
-                let mut publish =
-                    core::mem::replace(&mut f.msg.publish, Publish::new("", bytes::Bytes::new()));
-                publish.dup = true;
-                let result = self.transmit_publish(now, &mut publish);
-                if let Some(f) = self.outgoing.in_flight.get_mut(&pid) {
-                    f.msg.publish = publish;
-                }
-                if let Err(e) = result {
-                    if let Some(f) = self.take_in_flight(pid) {
-                        self.finish_publish(f.msg.id, f.msg.publish.qos, Err(e));
-                    }
-                }
+                self.resend_publish(now, pid);
             }
         } else {
             // The broker lost the session: what it acknowledged with PUBREC is
@@ -577,12 +572,60 @@ impl Client {
                 } else {
                     f.msg.publish.dup = false;
                     f.msg.publish.packet_id = 0;
+                    if self.options.report_store_updates {
+                        let id = f.msg.id;
+                        self.store_updates
+                            .push_back(StoreUpdate::PublishRequeued { id });
+                    }
                     self.outgoing.queue.push_front(f.msg);
                 }
             }
         }
         for (_, pid) in requests {
             self.resend_request(now, pid);
+        }
+    }
+
+    /// Sends an in-flight publish again: PUBREL if the broker has it (PUBREC
+    /// came), else the PUBLISH with DUP set.
+    fn resend_publish(&mut self, now: Instant, pid: u16) {
+        let Some(f) = self.outgoing.in_flight.get_mut(&pid) else {
+            return;
+        };
+        if f.released {
+            self.send_control(now, &Packet::PubRel(PubRel::new(pid)));
+            return;
+        }
+        let mut publish =
+            core::mem::replace(&mut f.msg.publish, Publish::new("", bytes::Bytes::new()));
+        publish.dup = true;
+        let result = self.transmit_publish(now, &mut publish);
+        if let Some(f) = self.outgoing.in_flight.get_mut(&pid) {
+            f.msg.publish = publish;
+        }
+        if let Err(e) = result {
+            if let Some(f) = self.take_in_flight(pid) {
+                self.finish_publish(f.msg.id, f.msg.publish.qos, Err(e));
+            }
+        }
+    }
+
+    /// Sends again the in-flight publishes a resumed session held back, while
+    /// fewer than Receive Maximum are unacknowledged on this connection.
+    fn resend_awaiting(&mut self, now: Instant) {
+        let maximum = usize::from(self.server.receive_maximum);
+        while self.state == ConnectionState::Connected {
+            let unacknowledged = self
+                .outgoing
+                .in_flight()
+                .saturating_sub(self.outgoing.awaiting_resend.len());
+            if unacknowledged >= maximum {
+                break;
+            }
+            let Some(pid) = self.outgoing.awaiting_resend.pop_front() else {
+                break;
+            };
+            self.resend_publish(now, pid);
         }
     }
 

@@ -33,6 +33,13 @@ pub enum StoreUpdate {
         /// Its request.
         id: RequestId,
     },
+    /// The broker lost the session before acknowledging the publish: it goes
+    /// back to the queue, to be sent again as a new message (its packet
+    /// identifier is free).
+    PublishRequeued {
+        /// Its request.
+        id: RequestId,
+    },
     /// The publish is finished (acknowledged, refused or expired): forget it.
     PublishCompleted {
         /// Its request.
@@ -101,8 +108,7 @@ impl core::error::Error for UnknownRequest {}
 impl SessionSnapshot {
     /// Records one change. Applying every update the client reported, in
     /// order, to an empty snapshot yields what [`super::Client::snapshot`]
-    /// returns (a message requeued after a lost session keeps its old packet
-    /// identifier here until it is sent again).
+    /// returns.
     ///
     /// ```
     /// use mq_proto::client::{RequestId, SessionSnapshot, StoreUpdate};
@@ -135,6 +141,13 @@ impl SessionSnapshot {
                 let i = position(&self.outgoing, id)?;
                 self.outgoing[i].packet_id = Some(packet_id);
                 self.outgoing[i].publish.packet_id = packet_id;
+            }
+            StoreUpdate::PublishRequeued { id } => {
+                let i = position(&self.outgoing, id)?;
+                let stored = &mut self.outgoing[i];
+                stored.packet_id = None;
+                stored.publish.packet_id = 0;
+                stored.publish.dup = false;
             }
             StoreUpdate::PublishReleased { id } => {
                 let i = position(&self.outgoing, id)?;

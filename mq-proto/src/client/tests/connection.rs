@@ -151,7 +151,7 @@ fn connect_v5_carries_every_option() {
     let mut o = Options::new("c1");
     o.keep_alive = 30;
     o.username = Some("u".into());
-    o.password = Some(Bytes::from_static(&[0x00, 0xFF]));
+    o.password = Some(Bytes::from_static(&[0x00, 0xFF]).into());
     let mut will = Will {
         topic: "w".into(),
         payload: Bytes::from_static(b"x"),
@@ -222,7 +222,7 @@ fn connect_v311_uses_level_4_without_any_v5_field() {
     let mut o = v311("c1");
     o.keep_alive = 30;
     o.username = Some("u".into());
-    o.password = Some(Bytes::from_static(&[0x00, 0xFF]));
+    o.password = Some(Bytes::from_static(&[0x00, 0xFF]).into());
     let mut will = Will {
         topic: "w".into(),
         payload: Bytes::from_static(b"x"),
@@ -513,6 +513,8 @@ fn connack_without_properties_gives_spec_defaults() {
         *s.client.server_capabilities(),
         ServerCapabilities {
             subscription_identifier_available: false,
+            // 3.1.1 announces no Receive Maximum: the client's own cap.
+            receive_maximum: 20,
             ..ServerCapabilities::defaults(ProtocolVersion::V5)
         }
     );
@@ -686,7 +688,10 @@ fn fallback_to_v311_on_unsupported_protocol_version_connack() {
     }]);
     assert_eq!(
         *s.client.server_capabilities(),
-        ServerCapabilities::defaults(ProtocolVersion::V311)
+        ServerCapabilities {
+            receive_maximum: 20,
+            ..ServerCapabilities::defaults(ProtocolVersion::V311)
+        }
     );
 }
 
@@ -731,6 +736,56 @@ fn fallback_happens_once_only() {
     assert_eq!(s.reconnect(), CONNECT_V311_C1);
     s.close_transport();
     s.expect_events(&[Event::Disconnected(DisconnectReason::TransportClosed)]);
+}
+
+/// A 5.0 CONNECT closed without CONNACK may be a 3.1.1 broker's answer or a
+/// network failure: if the 3.1.1 CONNECT meets the same, the client goes
+/// back to 5.0 (and may fall back again) instead of staying at 3.1.1 for good.
+#[test]
+fn a_fallback_after_a_close_is_undone_when_3_1_1_gets_no_connack_either() {
+    let mut s = Scenario::new(Options::new("c1"));
+    let first = s.reconnect();
+    assert_eq!(first[8], 5, "protocol level 5");
+    s.close_transport();
+    s.expect_events(&[Event::Disconnected(DisconnectReason::ProtocolFallback)]);
+    assert_eq!(s.reconnect(), CONNECT_V311_C1);
+    s.close_transport();
+    s.expect_events(&[Event::Disconnected(DisconnectReason::TransportClosed)]);
+    assert_eq!(s.client.protocol_version(), ProtocolVersion::V5);
+    assert_eq!(s.reconnect(), first, "5.0 again");
+    s.close_transport();
+    s.expect_events(&[Event::Disconnected(DisconnectReason::ProtocolFallback)]);
+    assert_eq!(s.reconnect(), CONNECT_V311_C1, "and the fallback again");
+}
+
+/// The same when the 3.1.1 attempt times out waiting for CONNACK.
+#[test]
+fn a_fallback_after_a_close_is_undone_when_3_1_1_times_out() {
+    let mut s = Scenario::new(Options::new("c1"));
+    let first = s.reconnect();
+    s.close_transport();
+    s.expect_events(&[Event::Disconnected(DisconnectReason::ProtocolFallback)]);
+    assert_eq!(s.reconnect(), CONNECT_V311_C1);
+    s.advance(Duration::from_secs(31));
+    s.expect_events(&[Event::Disconnected(DisconnectReason::ConnectTimeout)]);
+    assert_eq!(s.reconnect(), first, "5.0 again");
+}
+
+/// A 3.1.1 CONNACK confirms the fallback: later closes keep 3.1.1.
+#[test]
+fn a_fallback_confirmed_by_a_3_1_1_connack_stays() {
+    let mut s = Scenario::new(Options::new("c1"));
+    s.reconnect();
+    s.close_transport();
+    s.expect_events(&[Event::Disconnected(DisconnectReason::ProtocolFallback)]);
+    assert_eq!(s.reconnect(), CONNECT_V311_C1);
+    s.broker_sends(CONNACK_V311_OK);
+    s.expect_events(&[Event::Connected {
+        session_present: false,
+    }]);
+    s.close_transport();
+    s.expect_events(&[Event::Disconnected(DisconnectReason::TransportClosed)]);
+    assert_eq!(s.client.protocol_version(), ProtocolVersion::V311);
 }
 
 /// Never fall back once 5.0 worked: the broker speaks 5.0.
@@ -1558,6 +1613,56 @@ fn enhanced_auth_wrong_method_is_a_protocol_error() {
         0xF0, 0x0E, 0x18, 0x0C, //
         0x15, 0x00, 0x04, b'N', b'O', b'P', b'E', // Authentication Method "NOPE"
         0x16, 0x00, 0x02, b's', b'1',
+    ]);
+    s.expect_written(&[0xE0, 0x01, 0x82]);
+    s.expect_events(&[protocol_error(
+        ReasonCode::ProtocolError,
+        ProtocolViolation::Auth(AuthFailure::WrongMethod(Some("NOPE".into()))),
+    )]);
+}
+
+/// MQTT-3.1.2-29: with Request Problem Information 0, a Reason String on a
+/// PUBACK is a protocol error (0x82); on a PUBLISH it is allowed.
+#[test]
+fn problem_information_we_did_not_ask_for_is_a_protocol_error() {
+    let mut o = Options::new("c1");
+    o.request_problem_information = Some(false);
+    let mut s = Scenario::connected_v5(o.clone());
+    // PUBLISH QoS 0 "t" with a User Property: allowed.
+    s.broker_sends(&[
+        0x30, 0x0B, 0x00, 0x01, b't', 0x07, 0x26, 0x00, 0x01, b'k', 0x00, 0x01, b'v',
+    ]);
+    s.expect_written(&[]);
+    // PUBACK 1, Success, Reason String "no".
+    let puback = [
+        0x40, 0x09, 0x00, 0x01, 0x00, 0x05, 0x1F, 0x00, 0x02, b'n', b'o',
+    ];
+    s.broker_sends(&puback);
+    s.expect_written(&[0xE0, 0x01, 0x82]);
+    let events = s.events();
+    assert!(
+        events.contains(&protocol_error(
+            ReasonCode::ProtocolError,
+            ProtocolViolation::ProblemInformationNotRequested(PacketType::PubAck),
+        )),
+        "{events:?}"
+    );
+    // When asked for (the default), the same PUBACK is fine.
+    o.request_problem_information = None;
+    let mut s = Scenario::connected_v5(o);
+    s.broker_sends(&puback);
+    s.expect_written(&[]);
+}
+
+/// MQTT-4.12.0-5: a CONNACK naming another Authentication Method than the
+/// CONNECT's (here: none) is refused with 0x82.
+#[test]
+fn connack_with_an_authentication_method_we_did_not_use_is_a_protocol_error() {
+    let mut s = Scenario::new(Options::new("c1"));
+    s.reconnect();
+    s.broker_sends(&[
+        0x20, 0x0A, 0x00, 0x00, 0x07, //
+        0x15, 0x00, 0x04, b'N', b'O', b'P', b'E', // Authentication Method "NOPE"
     ]);
     s.expect_written(&[0xE0, 0x01, 0x82]);
     s.expect_events(&[protocol_error(

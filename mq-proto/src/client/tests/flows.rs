@@ -20,7 +20,7 @@ use crate::client::{
 };
 use crate::codec::{
     EncodeError, MqttString, PacketType, PayloadFormat, Properties, PropertyContext, PropertyId,
-    Publish, QoS, ReasonCode, RetainHandling, Subscribe, Subscription, SubscriptionOptions,
+    Publish, QoS, ReasonCode, RetainHandling, Subscribe, SubscribeFilter, SubscriptionOptions,
     Unsubscribe,
 };
 
@@ -99,7 +99,7 @@ fn subscribe_packet(filters: &[(&str, SubscriptionOptions)]) -> Subscribe {
         packet_id: 0,
         subscriptions: filters
             .iter()
-            .map(|(f, o)| Subscription {
+            .map(|(f, o)| SubscribeFilter {
                 filter: (*f).into(),
                 options: *o,
             })
@@ -1336,7 +1336,7 @@ fn incoming_topic_aliases_are_forgotten_on_reconnect() {
 fn subscribe_options_identifier_and_user_properties_then_per_filter_suback_codes() {
     let mut s = Scenario::connected_v5(Options::new("c"));
     let mut packet = rich_subscribe();
-    packet.subscriptions.push(Subscription {
+    packet.subscriptions.push(SubscribeFilter {
         filter: "$share/g/b".into(),
         options: options(QoS::ExactlyOnce),
     });
@@ -1530,7 +1530,7 @@ fn v311_publish_drops_every_v5_property() {
 fn v311_subscribe_drops_v5_options_and_properties() {
     let mut s = Scenario::connected_v311(Options::new("c"));
     let mut packet = rich_subscribe();
-    packet.subscriptions.push(Subscription {
+    packet.subscriptions.push(SubscribeFilter {
         filter: "$share/g/b".into(),
         options: options(QoS::ExactlyOnce),
     });
@@ -1872,4 +1872,52 @@ fn disconnect_drops_reason_string_and_user_properties_over_the_maximum_packet_si
         0x04, // Disconnect with Will Message
         0x05, 0x11, 0x00, 0x00, 0x00, 0x00, // Session Expiry Interval 0 only
     ]);
+}
+
+/// A 3.1.1 broker announces no Receive Maximum; the client keeps at most
+/// `v311_receive_maximum` QoS 1/2 publishes in flight and queues the rest.
+#[test]
+fn v311_in_flight_publishes_are_capped_by_the_client() {
+    let mut o = Options::new("c");
+    o.v311_receive_maximum = 3;
+    let mut s = Scenario::connected_v311(o);
+    for _ in 0..5 {
+        publish(&mut s, msg("t", QoS::AtLeastOnce, b"x"));
+    }
+    // PUBLISH QoS 1 "t" "x" with packet identifiers 1, 2, 3 only.
+    let one = |pid: u8| [0x32, 0x06, 0x00, 0x01, b't', 0x00, pid, b'x'];
+    assert_eq!(s.written(), [one(1), one(2), one(3)].concat());
+    assert_eq!((s.client.in_flight(), s.client.queued()), (3, 2));
+    s.broker_sends(&[0x40, 0x02, 0x00, 0x01]); // PUBACK 1
+    assert_eq!(s.written(), one(4), "one leaves, one goes");
+}
+
+/// MQTT-4.9.0-2: a resumed session resends at most the broker's (new, lower)
+/// Receive Maximum of in-flight publishes; the rest follow, in order, as
+/// acknowledgments free room, before any new message.
+#[test]
+fn resend_on_resume_respects_a_lowered_receive_maximum() {
+    let mut s = Scenario::connected_v5(durable());
+    for payload in [b"1", b"2", b"3", b"4"] {
+        publish(&mut s, msg("t", QoS::AtLeastOnce, payload));
+    }
+    s.written();
+    s.client.handle_transport_closed(s.now);
+    s.events();
+    s.client.connect(s.now).expect("connect");
+    s.written();
+    // CONNACK, session present, Receive Maximum 2.
+    s.broker_sends(&[0x20, 0x06, 0x01, 0x00, 0x03, 0x21, 0x00, 0x02]);
+    s.events();
+    let dup = |pid: u8| [0x3A, 0x07, 0x00, 0x01, b't', 0x00, pid, 0x00, b'0' + pid];
+    assert_eq!(s.written(), [dup(1), dup(2)].concat(), "two of four");
+    publish(&mut s, msg("t", QoS::AtLeastOnce, b"5"));
+    assert_eq!(s.written(), [], "a new message waits behind the resends");
+    s.broker_sends(&[0x40, 0x02, 0x00, 0x01]); // PUBACK 1
+    assert_eq!(s.written(), dup(3));
+    s.broker_sends(&[0x40, 0x02, 0x00, 0x02]); // PUBACK 2
+    assert_eq!(s.written(), dup(4));
+    s.broker_sends(&[0x40, 0x02, 0x00, 0x03]); // PUBACK 3
+    let new = [0x32, 0x07, 0x00, 0x01, b't', 0x00, 0x05, 0x00, b'5'];
+    assert_eq!(s.written(), new, "then the new one");
 }

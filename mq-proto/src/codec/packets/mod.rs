@@ -10,11 +10,11 @@ mod unsubscribe;
 
 pub use ack::{PubAck, PubComp, PubRec, PubRel};
 pub use connack::ConnAck;
-pub use connect::{Connect, Will};
+pub use connect::{Connect, Password, Will};
 pub use disconnect::{Auth, Disconnect};
 pub(crate) use publish::AliasedPublish;
 pub use publish::Publish;
-pub use subscribe::{RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions};
+pub use subscribe::{RetainHandling, SubAck, Subscribe, SubscribeFilter, SubscriptionOptions};
 pub use unsubscribe::{UnsubAck, Unsubscribe};
 
 use alloc::boxed::Box;

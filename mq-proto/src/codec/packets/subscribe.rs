@@ -73,7 +73,7 @@ impl SubscriptionOptions {
 
 /// One topic filter of a SUBSCRIBE with its options.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Subscription {
+pub struct SubscribeFilter {
     /// Topic Filter, possibly `$share/{ShareName}/{filter}`.
     pub filter: MqttString,
     /// Subscription Options.
@@ -83,9 +83,9 @@ pub struct Subscription {
 /// A SUBSCRIBE packet.
 ///
 /// ```
-/// use mq_proto::{ProtocolVersion, QoS, Subscribe, Subscription};
+/// use mq_proto::{ProtocolVersion, QoS, Subscribe, SubscribeFilter};
 /// let mut s = Subscribe::new(1, "a/+", QoS::AtLeastOnce);
-/// s.subscriptions.push(Subscription { filter: "b/#".into(), ..Default::default() });
+/// s.subscriptions.push(SubscribeFilter { filter: "b/#".into(), ..Default::default() });
 /// assert_eq!(s.encoded_len(ProtocolVersion::V311).unwrap(), 2 + 2 + 6 + 6);
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -93,7 +93,7 @@ pub struct Subscribe {
     /// Packet Identifier.
     pub packet_id: u16,
     /// Topic filters and their options; at least one.
-    pub subscriptions: Vec<Subscription>,
+    pub subscriptions: Vec<SubscribeFilter>,
     /// SUBSCRIBE properties (5.0): Subscription Identifier, User Properties.
     pub properties: Properties,
 }
@@ -107,7 +107,7 @@ impl Subscribe {
         };
         Subscribe {
             packet_id,
-            subscriptions: alloc::vec![Subscription {
+            subscriptions: alloc::vec![SubscribeFilter {
                 filter: filter.into(),
                 options,
             }],
@@ -168,7 +168,7 @@ impl DecodeBody for Subscribe {
             if options.no_local && is_shared(&filter) {
                 return Err(DecodeError::NoLocalOnSharedSubscription(filter));
             }
-            subscriptions.push(Subscription { filter, options });
+            subscriptions.push(SubscribeFilter { filter, options });
         }
         if subscriptions.is_empty() {
             return Err(DecodeError::EmptyPayload(Self::TYPE));

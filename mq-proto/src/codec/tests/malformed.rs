@@ -11,7 +11,7 @@ use bytes::{Bytes, BytesMut};
 use crate::codec::{
     check_frame, Auth, ConnAck, Connect, DecodeError, Decoder, Disconnect, EncodeError, MqttString,
     Packet, PacketType, Properties, PropertyContext, PropertyId, ProtocolVersion, PubAck, PubRel,
-    Publish, QoS, ReasonCode, SubAck, Subscribe, Subscription, SubscriptionOptions, UnsubAck,
+    Publish, QoS, ReasonCode, SubAck, Subscribe, SubscribeFilter, SubscriptionOptions, UnsubAck,
     Unsubscribe, Will, MAX_PACKET_SIZE,
 };
 use crate::topic::TopicError;
@@ -1085,7 +1085,7 @@ fn encode_refuses_string_over_65535_bytes() {
 
     let mut connect = Connect::new(V311, "c");
     connect.username = Some(MqttString::from("u"));
-    connect.password = Some(Bytes::from(vec![0u8; 65_536]));
+    connect.password = Some(Bytes::from(vec![0u8; 65_536]).into());
     assert_eq!(
         encode_err(connect, V311),
         EncodeError::TooLong {
@@ -1362,7 +1362,7 @@ fn encode_refuses_auth_on_v311() {
 #[test]
 fn encode_refuses_v311_password_without_user_name() {
     let mut connect = Connect::new(V311, "c");
-    connect.password = Some(Bytes::from_static(b"pw"));
+    connect.password = Some(Bytes::from_static(b"pw").into());
     assert_eq!(
         encode_err(connect, V311),
         EncodeError::NotInV311("a password without a user name")
@@ -1505,7 +1505,7 @@ fn encode_refuses_no_local_on_shared_subscription() {
 fn encode_refuses_invalid_topic_filters() {
     let subscribe = Subscribe {
         packet_id: 1,
-        subscriptions: vec![Subscription {
+        subscriptions: vec![SubscribeFilter {
             filter: MqttString::from("a/#/b"),
             options: SubscriptionOptions::default(),
         }],

@@ -28,7 +28,7 @@ use crate::{
     Auth, ConnAck, Connect, ConnectReturnCode, Decoder, Disconnect, MqttString, Packet, PacketType,
     PayloadFormat, Properties, PropertyContext, PropertyId, PropertyValues, ProtocolVersion,
     PubAck, PubComp, PubRec, PubRel, Publish, QoS, ReasonCode, RetainHandling, SubAck, Subscribe,
-    Subscription, SubscriptionOptions, UnsubAck, Unsubscribe, Will, VARIABLE_BYTE_INTEGER_MAX,
+    SubscribeFilter, SubscriptionOptions, UnsubAck, Unsubscribe, Will, VARIABLE_BYTE_INTEGER_MAX,
 };
 
 /// Cases per property: enough to cover every packet type many times, small
@@ -313,7 +313,7 @@ fn connect(version: ProtocolVersion) -> impl Strategy<Value = Packet> {
                     client_id,
                     will,
                     username,
-                    password,
+                    password: password.map(Into::into),
                     properties,
                 })
             },
@@ -414,7 +414,7 @@ fn ack(version: ProtocolVersion, packet_type: PacketType) -> BoxedStrategy<Packe
         .boxed()
 }
 
-fn subscription(version: ProtocolVersion) -> impl Strategy<Value = Subscription> {
+fn subscription(version: ProtocolVersion) -> impl Strategy<Value = SubscribeFilter> {
     let retain_handling = prop_oneof![
         Just(RetainHandling::SendAtSubscribe),
         Just(RetainHandling::SendAtSubscribeIfNew),
@@ -442,7 +442,7 @@ fn subscription(version: ProtocolVersion) -> impl Strategy<Value = Subscription>
                     retain_handling,
                 },
             };
-            Subscription { filter, options }
+            SubscribeFilter { filter, options }
         })
 }
 

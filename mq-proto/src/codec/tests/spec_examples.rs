@@ -12,7 +12,7 @@ use crate::codec::{
     check_frame, Auth, ConnAck, Connect, DecodeError, Decoder, Disconnect, Frame, MqttString,
     Packet, PayloadFormat, Properties, PropertyId, PropertyValues, ProtocolVersion, PubAck,
     PubComp, PubRec, PubRel, Publish, QoS, ReasonCode, RetainHandling, SubAck, Subscribe,
-    Subscription, SubscriptionOptions, UnsubAck, Unsubscribe, Will, MAX_PACKET_SIZE,
+    SubscribeFilter, SubscriptionOptions, UnsubAck, Unsubscribe, Will, MAX_PACKET_SIZE,
 };
 use ProtocolVersion::{V311, V5};
 
@@ -87,7 +87,7 @@ fn connect_v311_with_will_user_name_and_password() {
             properties: Properties::default(),
         }),
         username: Some(s("u")),
-        password: Some(Bytes::from_static(b"p")),
+        password: Some(Bytes::from_static(b"p").into()),
         properties: Properties::default(),
     };
     assert_wire(&connect.into(), V311, expected);
@@ -176,7 +176,7 @@ fn connect_v5_full() -> Connect {
             }),
         }),
         username: Some(s("username")),
-        password: Some(Bytes::from_static(&[0x00, 0xFF, 0x10])),
+        password: Some(Bytes::from_static(&[0x00, 0xFF, 0x10]).into()),
         properties: Properties::from(PropertyValues {
             session_expiry_interval: Some(3600),
             authentication_method: Some(s("SCRAM")),
@@ -224,7 +224,7 @@ fn connect_v5_password_without_user_name() {
         0x00, 0x02, b'p', b'w', // password "pw"
     ];
     let mut connect = Connect::new(V5, "");
-    connect.password = Some(Bytes::from_static(b"pw"));
+    connect.password = Some(Bytes::from_static(b"pw").into());
     assert_wire(&connect.into(), V5, expected);
 }
 
@@ -728,7 +728,7 @@ fn subscribe_v311_three_filters() {
     ];
     let mut subscribe = Subscribe::new(1, "a/+", QoS::AtLeastOnce);
     for (filter, qos) in [("b/#", QoS::ExactlyOnce), ("c", QoS::AtMostOnce)] {
-        subscribe.subscriptions.push(Subscription {
+        subscribe.subscriptions.push(SubscribeFilter {
             filter: s(filter),
             options: SubscriptionOptions {
                 qos,
@@ -762,7 +762,7 @@ fn subscribe_v5_all_options_subscription_identifier_and_shared_filter() {
     let subscribe = Subscribe {
         packet_id: 10,
         subscriptions: vec![
-            Subscription {
+            SubscribeFilter {
                 filter: s("a/b"),
                 options: SubscriptionOptions {
                     qos: QoS::AtLeastOnce,
@@ -771,7 +771,7 @@ fn subscribe_v5_all_options_subscription_identifier_and_shared_filter() {
                     retain_handling: RetainHandling::SendAtSubscribe,
                 },
             },
-            Subscription {
+            SubscribeFilter {
                 filter: s("c/#"),
                 options: SubscriptionOptions {
                     qos: QoS::ExactlyOnce,
@@ -780,7 +780,7 @@ fn subscribe_v5_all_options_subscription_identifier_and_shared_filter() {
                     retain_handling: RetainHandling::SendAtSubscribeIfNew,
                 },
             },
-            Subscription {
+            SubscribeFilter {
                 filter: s("$share/g/d/+"),
                 options: SubscriptionOptions {
                     qos: QoS::AtMostOnce,
