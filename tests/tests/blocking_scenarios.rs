@@ -225,7 +225,11 @@ impl CrashClient for BlockingClient {
         let restored = BlockingOutcomes(prepared.restored_outcomes());
         let messages = match subscribe {
             Some((filter, qos)) => Some(BlockingMessages(
-                prepared.subscribe(filter, qos).map_err(map_error)?,
+                prepared
+                    .subscribe(filter)
+                    .qos(qos)
+                    .send()
+                    .map_err(map_error)?,
             )),
             None => None,
         };

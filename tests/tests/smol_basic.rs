@@ -758,7 +758,7 @@ impl<R: Runtime> CrashClient for SmolClient<R> {
             let restored = SmolOutcomes(prepared.client().restored_outcomes(), PhantomData);
             let messages = match subscribe {
                 Some((filter, qos)) => Some(SmolMessages(
-                    prepared.subscribe(filter.to_string(), qos).await?,
+                    prepared.subscribe(filter.to_string()).qos(qos).await?,
                     PhantomData,
                 )),
                 None => None,

@@ -271,7 +271,7 @@ impl CrashClient for TokioClient {
             let restored = TokioOutcomes(prepared.client().restored_outcomes());
             let messages = match subscribe {
                 Some((filter, qos)) => Some(TokioMessages(
-                    prepared.subscribe(filter.to_string(), qos).await?,
+                    prepared.subscribe(filter.to_string()).qos(qos).await?,
                 )),
                 None => None,
             };
