@@ -31,7 +31,8 @@
 //!
 //! A URL whose feature is off fails with [`Error::FeatureDisabled`]. A
 //! WebSocket path defaults to `/mqtt`. `scram` turns on SCRAM-SHA-256
-//! enhanced authentication (`mq_proto::client::scram`).
+//! enhanced authentication (the `scram` module: `ScramSha256`, and
+//! `os_nonce` for its client nonces).
 //!
 //! ## How it is built
 //!
@@ -60,6 +61,8 @@ use std::sync::Arc;
 
 pub use client::{Client, Prepared, PublishBuilder, PublishHandle, RestoredOutcomes, Subscription};
 pub use mq_common::channel::{Events, RecvError};
+#[cfg(feature = "scram")]
+pub use mq_common::scram;
 pub use mq_common::store;
 pub use mq_common::RestoredOutcome;
 pub use mq_common::{subscribe_packet, ClientEvent, ConnectOptions, Error, Message, QueuePolicy};

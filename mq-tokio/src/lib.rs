@@ -39,7 +39,9 @@
 //!
 //! TLS is rustls with the *ring* provider, chosen per connection (no
 //! process-wide default provider is installed). Build with
-//! `default-features = false` to leave it out.
+//! `default-features = false` to leave it out. `scram` turns on SCRAM-SHA-256
+//! enhanced authentication (the `scram` module: `ScramSha256`, and
+//! `os_nonce` for its client nonces).
 //!
 //! ## Same API on every runtime
 //!
@@ -96,6 +98,8 @@ mod ws;
 use std::sync::Arc;
 
 pub use mq_common::channel::Events;
+#[cfg(feature = "scram")]
+pub use mq_common::scram;
 pub use mq_common::store;
 pub use mq_common::{
     subscribe_packet, AuthenticatorFactory, Client, ClientEvent, ConnectOptions, Error, Message,

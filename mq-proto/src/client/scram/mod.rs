@@ -18,7 +18,8 @@
 //! the caller gives, called once per exchange (every connect and every
 //! re-authentication). It must return a fresh, unpredictable value each
 //! time, for example 18 random bytes in base64; it must be printable ASCII
-//! without `,`.
+//! without `,`. With an operating system, `os_nonce` in mq-common's `scram`
+//! module (each adapter's `scram` module) is such a function.
 //!
 //! ```
 //! use mq_proto::client::scram::ScramSha256;
