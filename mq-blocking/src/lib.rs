@@ -31,7 +31,8 @@
 //!
 //! A URL whose feature is off fails with [`Error::FeatureDisabled`]. A
 //! WebSocket path defaults to `/mqtt`. `scram` turns on SCRAM-SHA-256
-//! enhanced authentication (`mq_proto::client::scram`).
+//! enhanced authentication (the `scram` module: `ScramSha256`, and
+//! `os_nonce` for its client nonces).
 //!
 //! ## How it is built
 //!

@@ -17,6 +17,8 @@ pub use mq_proto::{
 };
 
 pub use crate::channel::{Events, RecvError};
+#[cfg(feature = "scram")]
+pub use crate::scram;
 pub use crate::store;
 pub use crate::{
     subscribe_packet, AuthenticatorFactory, ClientEvent, ConnectOptions, Error, IntoPayload,

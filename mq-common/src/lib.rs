@@ -9,7 +9,8 @@
 //! * the async [`driver`], written once over a small [`Runtime`](runtime::Runtime)
 //!   trait (spawn, a timer, dial) that mq-tokio and mq-smol implement;
 //! * the connection options beyond the core's, the error and event types,
-//!   TLS configuration (`tls`) and the WebSocket byte stream (`ws`).
+//!   TLS configuration (`tls`), the WebSocket byte stream (`ws`) and
+//!   SCRAM-SHA-256 with an operating-system nonce (`scram`).
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -24,6 +25,8 @@ mod options;
 mod options_builder;
 mod publish;
 pub mod runtime;
+#[cfg(feature = "scram")]
+pub mod scram;
 mod snapshot;
 pub mod store;
 mod subscribe;

@@ -8,7 +8,7 @@ use mq_proto::client::{Authenticator, Options};
 use crate::store::SessionStore;
 
 /// Makes the enhanced-authentication method (5.0) a client uses, such as
-/// `mq_proto::client::scram::ScramSha256`; called once per client.
+/// `scram::ScramSha256` (feature `scram`); called once per client.
 #[derive(Clone)]
 pub struct AuthenticatorFactory(pub Arc<dyn Fn() -> Box<dyn Authenticator> + Send + Sync>);
 

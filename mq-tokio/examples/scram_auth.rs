@@ -7,18 +7,8 @@
 //! Mosquitto 2.0 has no SCRAM: it refuses the CONNECT with
 //! 0x8C Bad authentication method, which this example reports as such.
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
-
-use mq_proto::client::scram::ScramSha256;
+use mq_tokio::scram::{os_nonce, ScramSha256};
 use mq_tokio::{connect, AuthenticatorFactory, ConnectOptions, DisconnectReason, Error};
-
-/// A fresh client nonce for every exchange: 128 bits from the standard
-/// library's OS-seeded hasher keys, as hex (printable, no `,`).
-fn nonce() -> String {
-    let word = || RandomState::new().build_hasher().finish();
-    format!("{:016x}{:016x}", word(), word())
-}
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -31,7 +21,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut options = ConnectOptions::new("mq-scram-example");
     options.authenticator = Some(AuthenticatorFactory::new(move || {
-        Box::new(ScramSha256::new(user.clone(), password.clone(), nonce))
+        // A fresh client nonce from the operating system for every exchange.
+        Box::new(ScramSha256::new(user.clone(), password.clone(), os_nonce))
     }));
 
     match connect(&url, options).await {

@@ -39,7 +39,9 @@
 //!
 //! TLS is rustls with the *ring* provider, chosen per connection (no
 //! process-wide default provider is installed). Build with
-//! `default-features = false` to leave it out.
+//! `default-features = false` to leave it out. `scram` turns on SCRAM-SHA-256
+//! enhanced authentication (the `scram` module: `ScramSha256`, and
+//! `os_nonce` for its client nonces).
 //!
 //! ## Same API on every runtime
 //!

@@ -1,7 +1,7 @@
 //! SCRAM-SHA-256 enhanced authentication (MQTT 5.0 section 4.12; SASL
 //! mechanism of RFC 7677, RFC 5802), client side. Enabled by the `scram`
-//! cargo feature; SHA-256, HMAC and PBKDF2 are implemented here, with no
-//! dependency.
+//! cargo feature, which brings RustCrypto's `sha2`, `hmac` and `pbkdf2` and
+//! the `base64` crate (all `no_std`).
 //!
 //! The exchange, as the [`Client`](super::Client) runs it:
 //!
@@ -18,7 +18,8 @@
 //! the caller gives, called once per exchange (every connect and every
 //! re-authentication). It must return a fresh, unpredictable value each
 //! time, for example 18 random bytes in base64; it must be printable ASCII
-//! without `,`.
+//! without `,`. With an operating system, `os_nonce` in mq-common's `scram`
+//! module (each adapter's `scram` module) is such a function.
 //!
 //! ```
 //! use mq_proto::client::scram::ScramSha256;
@@ -33,17 +34,18 @@
 //! The password is used as given (its UTF-8 bytes): SASLprep normalisation is
 //! not applied, which makes no difference for ASCII passwords.
 
-mod sha256;
-
 use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
 use bytes::Bytes;
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::{Digest, Sha256};
 
 use super::auth::{AuthError, Authenticator};
-use sha256::{pbkdf2_hmac_sha256, sha256, HmacSha256, DIGEST_LEN};
 
 /// The Authentication Method name.
 pub const METHOD: &str = "SCRAM-SHA-256";
@@ -63,8 +65,9 @@ enum State {
         client_nonce: String,
         client_first_bare: String,
     },
-    /// client-final-message sent; the server must prove itself with this signature.
-    SentFinal { server_signature: [u8; DIGEST_LEN] },
+    /// client-final-message sent; the server must prove itself with the
+    /// signature this MAC (ServerKey over the AuthMessage) computes.
+    SentFinal { server_signature: Hmac<Sha256> },
 }
 
 /// The SCRAM-SHA-256 client: an [`Authenticator`] for [`Client::set_authenticator`](super::Client::set_authenticator).
@@ -138,7 +141,9 @@ impl ScramSha256 {
         if !nonce.starts_with(client_nonce) || !is_printable(nonce) {
             return Err(fail("server nonce does not extend the client nonce"));
         }
-        let salt = base64_decode(salt).ok_or_else(|| fail("salt is not valid base64"))?;
+        let salt = BASE64
+            .decode(salt)
+            .map_err(|_| fail("salt is not valid base64"))?;
         let iterations: u32 = iterations
             .parse()
             .ok()
@@ -152,11 +157,10 @@ impl ScramSha256 {
         }
 
         // RFC 5802, section 3.
-        let mut salted_password = [0u8; DIGEST_LEN];
-        pbkdf2_hmac_sha256(&self.password, &salt, iterations, &mut salted_password);
-        let salted = HmacSha256::new(&salted_password);
-        let client_key = salted.mac(&[b"Client Key"]);
-        let stored_key = sha256(&client_key);
+        let salted_password =
+            pbkdf2::pbkdf2_hmac_array::<Sha256, 32>(&self.password, &salt, iterations);
+        let client_key = hmac(&salted_password, &[b"Client Key"]).finalize();
+        let stored_key = Sha256::digest(client_key.as_bytes());
         let without_proof = format!("c={CHANNEL_BINDING},r={nonce}");
         let auth_message = [
             client_first_bare.as_bytes(),
@@ -165,16 +169,17 @@ impl ScramSha256 {
             b",",
             without_proof.as_bytes(),
         ];
-        let client_signature = HmacSha256::new(&stored_key).mac(&auth_message);
-        let mut proof = client_key;
+        let client_signature = hmac(&stored_key, &auth_message).finalize();
+        let mut proof = client_key.into_bytes();
         proof
             .iter_mut()
-            .zip(client_signature)
+            .zip(client_signature.as_bytes())
             .for_each(|(p, s)| *p ^= s);
-        let server_key = salted.mac(&[b"Server Key"]);
-        let server_signature = HmacSha256::new(&server_key).mac(&auth_message);
-        self.state = State::SentFinal { server_signature };
-        Ok(format!("{without_proof},p={}", base64_encode(&proof)))
+        let server_key = hmac(&salted_password, &[b"Server Key"]).finalize();
+        self.state = State::SentFinal {
+            server_signature: hmac(server_key.as_bytes(), &auth_message),
+        };
+        Ok(format!("{without_proof},p={}", BASE64.encode(proof)))
     }
 }
 
@@ -225,14 +230,13 @@ impl Authenticator for ScramSha256 {
             return Err(fail(&format!("server error: {message}")));
         }
         let verifier = attribute(server_final.split(',').next(), 'v')?;
-        let signature =
-            base64_decode(verifier).ok_or_else(|| fail("server signature is not valid base64"))?;
-        if !constant_time_eq(&signature, &server_signature) {
-            return Err(fail(
-                "server signature does not match: the server does not know the password",
-            ));
-        }
-        Ok(())
+        let signature = BASE64
+            .decode(verifier)
+            .map_err(|_| fail("server signature is not valid base64"))?;
+        // Constant time, and the whole signature: a prefix does not pass.
+        server_signature.verify_slice(&signature).map_err(|_| {
+            fail("server signature does not match: the server does not know the password")
+        })
     }
 }
 
@@ -258,57 +262,11 @@ fn is_printable(s: &str) -> bool {
     s.bytes().all(|b| (0x21..=0x7E).contains(&b) && b != b',')
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/// Standard base64 with padding (RFC 4648, section 4).
-fn base64_encode(data: &[u8]) -> String {
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(BASE64[(n >> (18 - 6 * i)) as usize & 0x3F]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-/// Decodes standard padded base64; `None` on any malformed input.
-fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    let s = s.as_bytes();
-    if !s.len().is_multiple_of(4) {
-        return None;
-    }
-    let mut out = Vec::with_capacity(s.len() / 4 * 3);
-    let chunks = s.chunks_exact(4);
-    let last = chunks.len().checked_sub(1);
-    for (index, chunk) in chunks.enumerate() {
-        let pad = chunk.iter().rev().take_while(|&&c| c == b'=').count();
-        if pad > 2 || (pad > 0 && Some(index) != last) {
-            return None;
-        }
-        let mut n = 0u32;
-        for &c in &chunk[..4 - pad] {
-            let v = BASE64.iter().position(|&a| a == c)?;
-            n = (n << 6) | v as u32;
-        }
-        n <<= 6 * pad as u32;
-        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        out.extend_from_slice(&bytes[..3 - pad]);
-    }
-    Some(out)
+/// HMAC-SHA-256 with `key` over the concatenation of `parts`.
+fn hmac(key: &[u8], parts: &[&[u8]]) -> Hmac<Sha256> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes a key of any length");
+    parts.iter().for_each(|part| mac.update(part));
+    mac
 }
 
 #[cfg(test)]
@@ -362,6 +320,21 @@ mod tests {
     }
 
     #[test]
+    fn only_the_whole_server_signature_passes() {
+        let truncated = "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl9";
+        let extended = "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4A";
+        for server_final in [truncated, extended, "v=", "v=6rriTRBi!", "6rriTRBi"] {
+            let mut scram = rfc_7677_client();
+            scram.initial_data().unwrap();
+            scram.challenge(Some(&bytes(SERVER_FIRST))).unwrap();
+            assert!(
+                scram.finish(Some(&bytes(server_final))).is_err(),
+                "accepted {server_final:?}"
+            );
+        }
+    }
+
+    #[test]
     fn the_server_must_prove_itself_before_the_exchange_ends() {
         let mut scram = rfc_7677_client();
         scram.initial_data().unwrap();
@@ -379,8 +352,11 @@ mod tests {
     #[test]
     fn hostile_or_malformed_server_first_messages_are_refused() {
         let bad = [
-            // Nonce that does not start with ours.
+            // Nonce that does not start with ours, is a prefix of ours, or
+            // extends ours with a character outside `printable`.
             "r=XOprNGfwEbeRWgbNEkqO%hvY,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096",
+            "r=rOprNGfwEbeRWgbNEkq,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096",
+            "r=rOprNGfwEbeRWgbNEkqO\u{7f}hvY,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096",
             // Attributes out of order, missing, or malformed.
             "s=W22ZaJ0SNY7soEsUEjb6gQ==,r=rOprNGfwEbeRWgbNEkqO%hvY,i=4096",
             "r=rOprNGfwEbeRWgbNEkqO%hvY,s=W22ZaJ0SNY7soEsUEjb6gQ==",
@@ -432,15 +408,10 @@ mod tests {
     }
 
     #[test]
-    fn base64_round_trips_and_refuses_malformed_input() {
-        for len in 0..10 {
-            let data: Vec<u8> = (0..len).map(|i| (i * 37 + 200) as u8).collect();
-            assert_eq!(base64_decode(&base64_encode(&data)), Some(data));
-        }
-        assert_eq!(base64_encode(b"n,,"), CHANNEL_BINDING);
-        assert_eq!(base64_encode(b"foobar"), "Zm9vYmFy");
-        assert_eq!(base64_encode(b"fooba"), "Zm9vYmE=");
-        assert_eq!(base64_decode("Zm9vYg=="), Some(b"foob".to_vec()));
+    fn base64_is_standard_padded_and_strict() {
+        assert_eq!(BASE64.encode(b"n,,"), CHANNEL_BINDING);
+        assert_eq!(BASE64.encode(b"fooba"), "Zm9vYmE=");
+        assert_eq!(BASE64.decode("Zm9vYg==").unwrap(), b"foob");
         for bad in [
             "Zm9",
             "Zm9vY===",
@@ -448,8 +419,10 @@ mod tests {
             "Zm9v YmFy",
             "Zg==Zg==",
             "Zm9vYmF\u{e9}",
+            "Zm9vYg",
+            "Zm9vYh==",
         ] {
-            assert_eq!(base64_decode(bad), None, "{bad:?}");
+            assert!(BASE64.decode(bad).is_err(), "{bad:?}");
         }
     }
 
