@@ -49,7 +49,7 @@ impl Client {
     }
 
     /// Starts a subscription to `filter` (QoS 0 unless set, options and more
-    /// filters with the builder's setters); [`SubscribeBuilder::send`] waits
+    /// filters with the builder's setters); the builder's `send` waits
     /// for SUBACK and gives the subscription to iterate.
     pub fn subscribe(&self, filter: impl Into<MqttString>) -> SubscribeBuilder<'_> {
         SubscribeBuilder {
@@ -302,7 +302,7 @@ impl Prepared {
     }
 
     /// A subscription to `filter` made with the first CONNECT; set its QoS
-    /// and options, then [`PreparedSubscribe::send`].
+    /// and options, then call the builder's `send`.
     pub fn subscribe(&mut self, filter: impl Into<MqttString>) -> PreparedSubscribe<'_> {
         PreparedSubscribe {
             prepared: self,

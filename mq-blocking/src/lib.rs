@@ -34,6 +34,20 @@
 //! enhanced authentication (the `scram` module: `ScramSha256`, and
 //! `os_nonce` for its client nonces).
 //!
+//! ## Guides
+//!
+//! In the repository's `docs/` directory: [getting started], [running in
+//! production][running in production], [troubleshooting], [durable
+//! sessions][durable sessions], [migrating from rumqttc][migrating from
+//! rumqttc] and [how mq is built].
+//!
+//! [getting started]: https://github.com/mq-rs/mq/blob/main/docs/getting-started.md
+//! [running in production]: https://github.com/mq-rs/mq/blob/main/docs/production.md
+//! [troubleshooting]: https://github.com/mq-rs/mq/blob/main/docs/troubleshooting.md
+//! [durable sessions]: https://github.com/mq-rs/mq/blob/main/docs/persistence.md
+//! [migrating from rumqttc]: https://github.com/mq-rs/mq/blob/main/docs/migrating-from-rumqttc.md
+//! [how mq is built]: https://github.com/mq-rs/mq/blob/main/docs/internals.md
+//!
 //! ## How it is built
 //!
 //! A thread executor of mq-common's client: [`connect`] starts mq-smol's

@@ -11,6 +11,21 @@
 //! * the connection options beyond the core's, the error and event types,
 //!   TLS configuration (`tls`), the WebSocket byte stream (`ws`) and
 //!   SCRAM-SHA-256 with an operating-system nonce (`scram`).
+//!
+//! ## Guides
+//!
+//! [How mq is built][how mq is built] shows where this crate sits; the
+//! other guides in the repository's `docs/` directory are for users of the
+//! clients: [getting started], [running in production][running in
+//! production], [troubleshooting], [durable sessions][durable sessions] and
+//! [migrating from rumqttc][migrating from rumqttc].
+//!
+//! [getting started]: https://github.com/mq-rs/mq/blob/main/docs/getting-started.md
+//! [running in production]: https://github.com/mq-rs/mq/blob/main/docs/production.md
+//! [troubleshooting]: https://github.com/mq-rs/mq/blob/main/docs/troubleshooting.md
+//! [durable sessions]: https://github.com/mq-rs/mq/blob/main/docs/persistence.md
+//! [migrating from rumqttc]: https://github.com/mq-rs/mq/blob/main/docs/migrating-from-rumqttc.md
+//! [how mq is built]: https://github.com/mq-rs/mq/blob/main/docs/internals.md
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 

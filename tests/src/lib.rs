@@ -52,3 +52,24 @@ pub mod scenarios;
 
 pub use broker::{mosquitto_binary, Broker, MOSQUITTO_ENV};
 pub use config::{BrokerConfig, TlsConfig};
+
+/// The guides in `docs/` and the README: their Rust code blocks are doc
+/// tests of this crate, which depends on every adapter, so
+/// `cargo test --doc` compiles them all (and runs those that need no broker).
+#[cfg(doctest)]
+pub mod guides {
+    #[doc = include_str!("../../README.md")]
+    pub struct Readme;
+    #[doc = include_str!("../../docs/getting-started.md")]
+    pub struct GettingStarted;
+    #[doc = include_str!("../../docs/production.md")]
+    pub struct Production;
+    #[doc = include_str!("../../docs/troubleshooting.md")]
+    pub struct Troubleshooting;
+    #[doc = include_str!("../../docs/internals.md")]
+    pub struct Internals;
+    #[doc = include_str!("../../docs/migrating-from-rumqttc.md")]
+    pub struct MigratingFromRumqttc;
+    #[doc = include_str!("../../docs/persistence.md")]
+    pub struct Persistence;
+}
