@@ -148,7 +148,7 @@ fn options(u: &mut Unstructured) -> Result<Options> {
     o.connect_timeout = duration(u)?;
     if u.ratio(1, 8)? {
         o.username = Some("user".into());
-        o.password = Some(Bytes::from_static(b"pw"));
+        o.password = Some(Bytes::from_static(b"pw").into());
     }
     if u.ratio(1, 8)? {
         o.will = Some(Will {

@@ -202,7 +202,7 @@ fn build(u: &mut Unstructured) -> Result<(ProtocolVersion, Packet)> {
                 client_id: string(u)?,
                 will,
                 username: option(u, string)?,
-                password: option(u, binary)?,
+                password: option(u, binary)?.map(Into::into),
                 properties: properties(u, v, C::Connect)?,
             })
         }

@@ -111,9 +111,10 @@ async fn run<R: Runtime>(runtime: Arc<R>, broker: Arc<Broker>, mut engine: Engin
                 continue;
             }
             Output::Persist(updates) => match broker.options.session_store.clone() {
-                Some(store) => {
+                Some(store) if store.blocks() => {
                     Input::Persisted(runtime.unblock(move || store.apply(&updates)).await)
                 }
+                Some(store) => Input::Persisted(store.apply(&updates)),
                 None => Input::Persisted(Ok(())),
             },
             Output::Wait(wait) => match io.wait(&mut engine, &commands, wait).await {

@@ -31,7 +31,7 @@ pub enum Error {
         reason: String,
     },
     /// The first connection failed (refused, protocol error, timeout).
-    #[error("connection failed: {0:?}")]
+    #[error("connection failed: {0}")]
     Connect(Box<DisconnectReason>),
     /// The client refused the command.
     #[error(transparent)]
@@ -40,7 +40,7 @@ pub enum Error {
     #[error(transparent)]
     Request(#[from] RequestError),
     /// The broker refused every topic filter of a subscribe.
-    #[error("subscription refused: {0:?}")]
+    #[error("subscription refused: {}", list(.0))]
     SubscribeRefused(Vec<ReasonCode>),
     /// A manual acknowledgment named no message awaiting one.
     #[error(transparent)]
@@ -58,4 +58,29 @@ pub enum Error {
     /// No answer in time.
     #[error("timed out")]
     Timeout,
+}
+
+/// `codes` as "A, B".
+fn list(codes: &[ReasonCode]) -> String {
+    let names: Vec<String> = codes.iter().map(ToString::to_string).collect();
+    names.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_display_readably() {
+        let refused = Error::SubscribeRefused(vec![ReasonCode::NotAuthorized]);
+        assert_eq!(
+            refused.to_string(),
+            "subscription refused: Not authorized (0x87)"
+        );
+        let lost = Error::Connect(Box::new(DisconnectReason::ConnectTimeout));
+        assert_eq!(
+            lost.to_string(),
+            "connection failed: no CONNACK within the connect timeout"
+        );
+    }
 }

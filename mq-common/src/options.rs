@@ -112,3 +112,21 @@ impl Default for ConnectOptions {
         ConnectOptions::new("")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_the_password() {
+        let mut o = ConnectOptions::new("c");
+        o.mqtt.username = Some("alice".into());
+        o.mqtt.password = Some("hunter2-secret".into());
+        let shown = format!("{o:?} {o:#?}");
+        assert!(shown.contains("alice"), "the rest is shown: {shown}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        let mut connect = mq_proto::Connect::new(mq_proto::ProtocolVersion::V5, "c");
+        connect.password = o.mqtt.password.clone();
+        assert!(!format!("{connect:?}").contains("hunter2"));
+    }
+}

@@ -307,7 +307,7 @@ fn connect_cases(rows: &mut Vec<Row>) {
             properties: mq::Properties::default(),
         });
         c.username = Some(USER.into());
-        c.password = Some(Bytes::from_static(PASSWORD.as_bytes()));
+        c.password = Some(Bytes::from_static(PASSWORD.as_bytes()).into());
         c
     };
 

@@ -144,7 +144,7 @@ fn describe(packet: &Packet) -> String {
                 s += &format!(" username={user:?}");
             }
             if let Some(password) = &c.password {
-                s += &format!(" password=<{} bytes>", password.len());
+                s += &format!(" password=<{} bytes>", password.as_bytes().len());
             }
             Some(&c.properties)
         }

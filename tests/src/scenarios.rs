@@ -846,7 +846,7 @@ pub fn broker_restart<C: TestClient>(version: ProtocolVersion) {
     let mut sub_events = sub.events();
 
     let qos_of = |i: usize| {
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             QoS::AtLeastOnce
         } else {
             QoS::ExactlyOnce
@@ -1039,7 +1039,7 @@ pub fn limit_max_inflight<C: TestClient>(version: ProtocolVersion) {
     }
     let mut messages = subscribe(&sub, "fc/#", QoS::ExactlyOnce);
     let qos_of = |i: usize| {
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             QoS::AtLeastOnce
         } else {
             QoS::ExactlyOnce

@@ -59,6 +59,8 @@
 mod command;
 mod dispatch;
 #[cfg(test)]
+mod session_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::{HashMap, VecDeque};
@@ -440,14 +442,16 @@ impl Engine {
             self.close_pending = false;
             return Output::Close { grace: CLOSE_GRACE };
         }
-        if let Some(updates) = self.store_updates() {
-            return Output::Persist(updates);
-        }
         if let Some(data) = self.held_write.take() {
             return Output::Write {
                 data,
                 stall: self.write_stall,
             };
+        }
+        if let Some(updates) = self.store_updates() {
+            // Write-ahead: the bytes made with these changes wait for them.
+            self.held_write = self.transmit();
+            return Output::Persist(updates);
         }
         match self.phase {
             Phase::Held => Output::Wait(self.wait(None, false)),
@@ -459,9 +463,7 @@ impl Engine {
             }
             Phase::Dialing { deadline } => Output::Wait(self.wait(Some(deadline), false)),
             Phase::Serving => {
-                if let Some(data) = self.core.poll_transmit() {
-                    // Handing out QoS 0 bytes completes their publishes.
-                    self.after_input(self.now);
+                if let Some(data) = self.transmit() {
                     // Write-ahead: the changes these bytes stand for first.
                     if let Some(updates) = self.store_updates() {
                         self.held_write = Some(data);
@@ -482,6 +484,17 @@ impl Engine {
             Phase::Backoff { until } => Output::Wait(self.wait(Some(until), false)),
             Phase::Stopped => Output::Stopped,
         }
+    }
+
+    /// The core's bytes to write, if connected.
+    fn transmit(&mut self) -> Option<Bytes> {
+        if !matches!(self.phase, Phase::Serving) {
+            return None;
+        }
+        let data = self.core.poll_transmit()?;
+        // Handing out QoS 0 bytes completes their publishes.
+        self.after_input(self.now);
+        Some(data)
     }
 
     /// The session changes not yet handed to the store, if a store takes them.

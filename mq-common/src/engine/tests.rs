@@ -9,32 +9,32 @@ use mq_proto::{Decoder, Packet, Subscribe};
 use super::*;
 use crate::channel::{inbox, Inbox, RecvError};
 
-const T0: Instant = Instant::ZERO;
+pub(super) const T0: Instant = Instant::ZERO;
 /// CONNACK, 5.0, accepted, no properties.
-const CONNACK_V5: [u8; 5] = [0x20, 0x03, 0x00, 0x00, 0x00];
+pub(super) const CONNACK_V5: [u8; 5] = [0x20, 0x03, 0x00, 0x00, 0x00];
 
-fn at(ms: u64) -> Instant {
+pub(super) fn at(ms: u64) -> Instant {
     Instant::from_millis(ms)
 }
 
 /// What one drain of the outputs did, up to a wait or the stop.
 #[derive(Debug)]
-struct Turn {
-    written: Vec<u8>,
-    actions: Vec<&'static str>,
-    stall: Option<Duration>,
-    end: Output,
+pub(super) struct Turn {
+    pub(super) written: Vec<u8>,
+    pub(super) actions: Vec<&'static str>,
+    pub(super) stall: Option<Duration>,
+    pub(super) end: Output,
 }
 
 impl Turn {
-    fn wait(&self) -> &Wait {
+    pub(super) fn wait(&self) -> &Wait {
         match &self.end {
             Output::Wait(w) => w,
             other => panic!("expected a wait, got {other:?} after {:?}", self.actions),
         }
     }
 
-    fn packets(&self, version: ProtocolVersion) -> Vec<Packet> {
+    pub(super) fn packets(&self, version: ProtocolVersion) -> Vec<Packet> {
         let mut buf = BytesMut::from(&self.written[..]);
         let decoder = Decoder::new(version);
         let mut out = Vec::new();
@@ -50,7 +50,7 @@ impl Turn {
 }
 
 /// Drains outputs until a wait or a stop.
-fn drain(e: &mut Engine) -> Turn {
+pub(super) fn drain(e: &mut Engine) -> Turn {
     let mut turn = Turn {
         written: Vec::new(),
         actions: Vec::new(),
@@ -76,7 +76,7 @@ fn drain(e: &mut Engine) -> Turn {
 }
 
 /// Test options: 5.0 only, keep alive 10 s, connect timeout 5 s, backoff 100 ms without jitter.
-fn options() -> ConnectOptions {
+pub(super) fn options() -> ConnectOptions {
     let mut o = ConnectOptions::new("c");
     o.mqtt.protocol_fallback = false;
     o.mqtt.keep_alive = 10;
@@ -91,7 +91,7 @@ fn options() -> ConnectOptions {
 }
 
 /// An engine connected over 5.0 at T0, with the handles' ends.
-fn connected(options: ConnectOptions) -> Parts {
+pub(super) fn connected(options: ConnectOptions) -> Parts {
     let mut parts = Engine::create(options);
     let e = &mut parts.engine;
     assert_eq!(drain(e).actions, ["dial"]);
@@ -103,7 +103,7 @@ fn connected(options: ConnectOptions) -> Parts {
     parts
 }
 
-fn send(parts: &Parts, command: Command) {
+pub(super) fn send(parts: &Parts, command: Command) {
     parts
         .commands
         .try_send(command)
@@ -111,7 +111,7 @@ fn send(parts: &Parts, command: Command) {
 }
 
 /// Takes the queued commands as a driver does: the first, then the engine batches.
-fn take_commands(parts: &mut Parts, now: Instant) {
+pub(super) fn take_commands(parts: &mut Parts, now: Instant) {
     let command = parts
         .engine
         .command_receiver()
@@ -120,7 +120,7 @@ fn take_commands(parts: &mut Parts, now: Instant) {
     parts.engine.handle_input(now, Input::Command(command));
 }
 
-fn publish(parts: &Parts, topic: &str, qos: QoS) -> Waiter<ReasonCode> {
+pub(super) fn publish(parts: &Parts, topic: &str, qos: QoS) -> Waiter<ReasonCode> {
     let (reply, waiter) = reply();
     let mut publish = Publish::new(topic, "x");
     publish.qos = qos;
@@ -128,7 +128,7 @@ fn publish(parts: &Parts, topic: &str, qos: QoS) -> Waiter<ReasonCode> {
     waiter
 }
 
-fn subscribe(parts: &mut Parts, filter: &str, capacity: usize) -> Inbox {
+pub(super) fn subscribe(parts: &mut Parts, filter: &str, capacity: usize) -> Inbox {
     let (sink, inbox) = inbox(capacity);
     let (reply, mut waiter) = reply();
     let packet = Subscribe::new(0, filter, QoS::AtMostOnce);
@@ -156,7 +156,7 @@ fn subscribe(parts: &mut Parts, filter: &str, capacity: usize) -> Inbox {
 }
 
 /// A QoS 0 PUBLISH to `a/b` with a one-byte payload and no properties (5.0).
-fn publish_bytes(payload: u8) -> [u8; 9] {
+pub(super) fn publish_bytes(payload: u8) -> [u8; 9] {
     [0x30, 0x07, 0x00, 0x03, b'a', b'/', b'b', 0x00, payload]
 }
 

@@ -30,6 +30,10 @@ impl MemoryStore {
 }
 
 impl SessionStore for MemoryStore {
+    fn blocks(&self) -> bool {
+        false
+    }
+
     fn load(&self) -> Result<SessionSnapshot, StoreError> {
         Ok(self
             .state

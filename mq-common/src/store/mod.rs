@@ -29,6 +29,11 @@ pub trait SessionStore: Send + Sync + std::fmt::Debug + 'static {
     fn load(&self) -> Result<SessionSnapshot, StoreError>;
     /// Records `updates`, in order, durably: once this returns Ok they survive a crash of the process or machine.
     fn apply(&self, updates: &[StoreUpdate]) -> Result<(), StoreError>;
+    /// Whether [`SessionStore::apply`] blocks on I/O, so the driver runs it
+    /// off the async runtime's threads. Default true.
+    fn blocks(&self) -> bool {
+        true
+    }
 }
 
 /// Why a session store could not be opened, read or written.

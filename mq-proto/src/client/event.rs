@@ -113,6 +113,54 @@ impl DisconnectReason {
     }
 }
 
+/// Readable, with the reason code and any Reason String the broker gave.
+///
+/// ```
+/// use mq_proto::client::DisconnectReason;
+/// assert_eq!(DisconnectReason::KeepAliveTimeout.to_string(), "no PINGRESP within the ping timeout");
+/// ```
+impl core::fmt::Display for DisconnectReason {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let reason_string = |p: &crate::codec::Properties| {
+            p.reason_string()
+                .map(|r| alloc::format!(" ({r})"))
+                .unwrap_or_default()
+        };
+        match self {
+            DisconnectReason::Local => f.write_str("disconnected by the client"),
+            DisconnectReason::Refused(c) => write!(
+                f,
+                "the broker refused the connection: {}{}",
+                c.reason_code,
+                reason_string(&c.properties)
+            ),
+            DisconnectReason::Server(d) => write!(
+                f,
+                "the broker disconnected: {}{}",
+                d.reason_code,
+                reason_string(&d.properties)
+            ),
+            DisconnectReason::ProtocolError {
+                reason_code,
+                violation,
+            } => write!(
+                f,
+                "protocol error by the broker: {violation}; sent DISCONNECT {reason_code}"
+            ),
+            DisconnectReason::KeepAliveTimeout => {
+                f.write_str("no PINGRESP within the ping timeout")
+            }
+            DisconnectReason::ConnectTimeout => {
+                f.write_str("no CONNACK within the connect timeout")
+            }
+            DisconnectReason::TransportClosed => f.write_str("the connection closed"),
+            DisconnectReason::ProtocolFallback => {
+                f.write_str("the broker does not speak MQTT 5.0; falling back to 3.1.1")
+            }
+        }
+    }
+}
+
 /// A rule of the protocol the broker broke.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

@@ -3,10 +3,8 @@
 use alloc::vec::Vec;
 use core::time::Duration;
 
-use bytes::Bytes;
-
 use super::backoff::Backoff;
-use crate::codec::{MqttString, ProtocolVersion, Will};
+use crate::codec::{MqttString, Password, ProtocolVersion, Will};
 
 /// What to do when a QoS 2 message arrives beyond our Receive Maximum.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -61,8 +59,8 @@ pub struct Options {
     pub connect_timeout: Duration,
     /// User Name.
     pub username: Option<MqttString>,
-    /// Password (binary).
-    pub password: Option<Bytes>,
+    /// Password (binary); redacted in `Debug`.
+    pub password: Option<Password>,
     /// Will Message.
     pub will: Option<Will>,
     /// Session Expiry Interval in seconds (5.0); 0 ends the session with the connection.
@@ -92,12 +90,18 @@ pub struct Options {
     pub max_auth_exchanges: u16,
     /// Delay between reconnect attempts.
     pub backoff: Backoff,
-    /// Report [`super::StoreUpdate`]s for a durable session store. Default off.
+    /// Report [`super::StoreUpdate`]s for a durable session store, to be
+    /// drained with [`Client::poll_store_update`](super::Client::poll_store_update)
+    /// (they pile up otherwise). Default off. The mq adapters set it
+    /// themselves: on exactly when a session store is configured.
     pub report_store_updates: bool,
     /// Hold the PUBACK (QoS 1) or PUBREC (QoS 2) of a received message until
     /// the application calls [`Client::acknowledge`](super::Client::acknowledge),
     /// so that a crash before then leaves the message unacknowledged and the
-    /// broker sends it again. Default off: acknowledged on receipt.
+    /// broker sends it again. Default off: acknowledged on receipt. The mq
+    /// adapters always turn it on and acknowledge a message once it is handed
+    /// to its subscription (or when the application does, with their own
+    /// `manual_acks` option).
     pub manual_acks: bool,
     /// Whether [`Router::add_subscribe`](super::Router::add_subscribe) gives a
     /// SUBSCRIBE without a Subscription Identifier one of its own (5.0, when

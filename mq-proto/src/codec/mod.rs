@@ -19,7 +19,7 @@ pub use error::{DecodeError, EncodeError};
 pub use frame::{check_frame, Decoder, FixedHeader, Frame, MAX_PACKET_SIZE};
 pub(crate) use packets::AliasedPublish;
 pub use packets::{
-    Auth, ConnAck, Connect, Disconnect, Packet, PubAck, PubComp, PubRec, PubRel, Publish,
+    Auth, ConnAck, Connect, Disconnect, Packet, Password, PubAck, PubComp, PubRec, PubRel, Publish,
     RetainHandling, SubAck, Subscribe, Subscription, SubscriptionOptions, UnsubAck, Unsubscribe,
     Will,
 };

@@ -288,7 +288,7 @@ fn base64_encode(data: &[u8]) -> String {
 /// Decodes standard padded base64; `None` on any malformed input.
 fn base64_decode(s: &str) -> Option<Vec<u8>> {
     let s = s.as_bytes();
-    if s.len() % 4 != 0 {
+    if !s.len().is_multiple_of(4) {
         return None;
     }
     let mut out = Vec::with_capacity(s.len() / 4 * 3);

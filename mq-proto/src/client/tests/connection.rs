@@ -151,7 +151,7 @@ fn connect_v5_carries_every_option() {
     let mut o = Options::new("c1");
     o.keep_alive = 30;
     o.username = Some("u".into());
-    o.password = Some(Bytes::from_static(&[0x00, 0xFF]));
+    o.password = Some(Bytes::from_static(&[0x00, 0xFF]).into());
     let mut will = Will {
         topic: "w".into(),
         payload: Bytes::from_static(b"x"),
@@ -222,7 +222,7 @@ fn connect_v311_uses_level_4_without_any_v5_field() {
     let mut o = v311("c1");
     o.keep_alive = 30;
     o.username = Some("u".into());
-    o.password = Some(Bytes::from_static(&[0x00, 0xFF]));
+    o.password = Some(Bytes::from_static(&[0x00, 0xFF]).into());
     let mut will = Will {
         topic: "w".into(),
         payload: Bytes::from_static(b"x"),

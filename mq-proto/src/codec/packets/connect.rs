@@ -25,6 +25,61 @@ pub struct Will {
     pub properties: Properties,
 }
 
+/// A CONNECT Password: binary data whose `Debug` never shows it, so options
+/// and packets can be logged.
+///
+/// ```
+/// use mq_proto::Password;
+/// let p = Password::from("s3cret");
+/// assert_eq!(p.as_bytes(), b"s3cret");
+/// assert_eq!(format!("{p:?}"), "Password(<redacted>)");
+/// ```
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Password(Bytes);
+
+impl Password {
+    /// The password's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl core::fmt::Debug for Password {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+impl From<Bytes> for Password {
+    fn from(bytes: Bytes) -> Self {
+        Password(bytes)
+    }
+}
+
+impl From<&str> for Password {
+    fn from(text: &str) -> Self {
+        Password(Bytes::copy_from_slice(text.as_bytes()))
+    }
+}
+
+impl From<&[u8]> for Password {
+    fn from(bytes: &[u8]) -> Self {
+        Password(Bytes::copy_from_slice(bytes))
+    }
+}
+
+impl From<alloc::string::String> for Password {
+    fn from(text: alloc::string::String) -> Self {
+        Password(Bytes::from(text))
+    }
+}
+
+impl From<alloc::vec::Vec<u8>> for Password {
+    fn from(bytes: alloc::vec::Vec<u8>) -> Self {
+        Password(Bytes::from(bytes))
+    }
+}
+
 /// A CONNECT packet.
 ///
 /// ```
@@ -49,8 +104,8 @@ pub struct Connect {
     pub will: Option<Will>,
     /// User Name.
     pub username: Option<MqttString>,
-    /// Password (binary data).
-    pub password: Option<Bytes>,
+    /// Password (binary data); redacted in `Debug`.
+    pub password: Option<Password>,
     /// CONNECT properties (5.0).
     pub properties: Properties,
 }
@@ -125,7 +180,7 @@ impl Body for Connect {
             s.put_str(username.bytes(), "user name")?;
         }
         if let Some(password) = &self.password {
-            s.put_binary(password, "password")?;
+            s.put_binary(password.as_bytes(), "password")?;
         }
         Ok(())
     }
@@ -184,7 +239,7 @@ impl DecodeBody for Connect {
             None
         };
         let password = if flags & PASSWORD != 0 {
-            Some(r.binary("password")?)
+            Some(Password(r.binary("password")?))
         } else {
             None
         };

@@ -10,7 +10,7 @@ mod unsubscribe;
 
 pub use ack::{PubAck, PubComp, PubRec, PubRel};
 pub use connack::ConnAck;
-pub use connect::{Connect, Will};
+pub use connect::{Connect, Password, Will};
 pub use disconnect::{Auth, Disconnect};
 pub(crate) use publish::AliasedPublish;
 pub use publish::Publish;

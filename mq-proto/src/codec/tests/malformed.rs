@@ -1085,7 +1085,7 @@ fn encode_refuses_string_over_65535_bytes() {
 
     let mut connect = Connect::new(V311, "c");
     connect.username = Some(MqttString::from("u"));
-    connect.password = Some(Bytes::from(vec![0u8; 65_536]));
+    connect.password = Some(Bytes::from(vec![0u8; 65_536]).into());
     assert_eq!(
         encode_err(connect, V311),
         EncodeError::TooLong {
@@ -1362,7 +1362,7 @@ fn encode_refuses_auth_on_v311() {
 #[test]
 fn encode_refuses_v311_password_without_user_name() {
     let mut connect = Connect::new(V311, "c");
-    connect.password = Some(Bytes::from_static(b"pw"));
+    connect.password = Some(Bytes::from_static(b"pw").into());
     assert_eq!(
         encode_err(connect, V311),
         EncodeError::NotInV311("a password without a user name")

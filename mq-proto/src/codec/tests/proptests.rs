@@ -313,7 +313,7 @@ fn connect(version: ProtocolVersion) -> impl Strategy<Value = Packet> {
                     client_id,
                     will,
                     username,
-                    password,
+                    password: password.map(Into::into),
                     properties,
                 })
             },

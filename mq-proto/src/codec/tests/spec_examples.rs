@@ -87,7 +87,7 @@ fn connect_v311_with_will_user_name_and_password() {
             properties: Properties::default(),
         }),
         username: Some(s("u")),
-        password: Some(Bytes::from_static(b"p")),
+        password: Some(Bytes::from_static(b"p").into()),
         properties: Properties::default(),
     };
     assert_wire(&connect.into(), V311, expected);
@@ -176,7 +176,7 @@ fn connect_v5_full() -> Connect {
             }),
         }),
         username: Some(s("username")),
-        password: Some(Bytes::from_static(&[0x00, 0xFF, 0x10])),
+        password: Some(Bytes::from_static(&[0x00, 0xFF, 0x10]).into()),
         properties: Properties::from(PropertyValues {
             session_expiry_interval: Some(3600),
             authentication_method: Some(s("SCRAM")),
@@ -224,7 +224,7 @@ fn connect_v5_password_without_user_name() {
         0x00, 0x02, b'p', b'w', // password "pw"
     ];
     let mut connect = Connect::new(V5, "");
-    connect.password = Some(Bytes::from_static(b"pw"));
+    connect.password = Some(Bytes::from_static(b"pw").into());
     assert_wire(&connect.into(), V5, expected);
 }
 
