@@ -331,6 +331,13 @@ mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
     rule="|---|---|---:|---:|---:|---:|---:|---:|"
     for p in "${peers[@]}"; do head="$head per-run ratio to $p (msg/s, CPU) |" rule="$rule---|"; done
     if [ ${#peers[@]} -gt 0 ]; then head="$head vs best peer (msg/s, CPU, RSS) |" rule="$rule---|"; fi
+    # With session stores: each store client's per-run msg/s ratio to the
+    # same client with the next lighter store (+file to +memory, +memory to
+    # none), when that one ran too.
+    stores=
+    if [[ " ${active[*]} " == *+memory\ * || " ${active[*]} " == *+file\ * ]]; then
+        stores=1 head="$head store cost (per-run msg/s ratio: +file to +memory, +memory to none) |" rule="$rule---:|"
+    fi
     echo "$head"
     echo "$rule"
     for row in $ROWS; do
@@ -367,6 +374,18 @@ mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
                 *" $c "*) line="$line |" ;;
                 *) line="$line $worst_rate, $worst_cpu, $(awk -v a="$rss" -v b="$best_rss" 'BEGIN { printf "%.2f", (b + 0 > 0) ? a / b : 0 }') |" ;;
                 esac
+            fi
+            if [ -n "$stores" ]; then
+                case $c in
+                *+file) lighter=${c%+file}+memory ;;
+                *+memory) lighter=${c%+memory} ;;
+                *) lighter= ;;
+                esac
+                if [ -n "$lighter" ] && [[ " ${active[*]} " == *" $lighter "* ]]; then
+                    line="$line $(paired "$f" "$tmp/$lighter-$qos-$size-$workers" 1) |"
+                else
+                    line="$line |"
+                fi
             fi
             echo "$line"
             label=
