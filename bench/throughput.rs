@@ -177,33 +177,38 @@ impl Args {
     /// The publisher's session store for `--store`: `memory()` for
     /// `--store memory`, `files(dir)` for `--store DIR`, where `dir` is a
     /// fresh subdirectory of DIR that is removed when the returned
-    /// [`StoreDir`] drops (keep it until the clients are gone). `Err` holds
-    /// the message for the user.
+    /// [`StoreDir`] drops (keep it until the clients are gone). If the
+    /// directory or the store cannot be made, says why and exits with
+    /// status 1 (before anything was measured).
     pub fn session_store<S, E: std::fmt::Display>(
         &self,
         memory: impl FnOnce() -> S,
         files: impl FnOnce(&Path) -> Result<S, E>,
-    ) -> Result<(Option<S>, StoreDir), String> {
-        match &self.store {
-            None => Ok((None, StoreDir(None))),
-            Some(Store::Memory) => Ok((Some(memory()), StoreDir(None))),
-            Some(Store::Files(parent)) => {
-                let dir = parent.join(format!(
-                    "{}-{}",
-                    std::process::id(),
-                    std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map_or(0, |d| d.as_nanos())
-                ));
-                std::fs::create_dir_all(parent)
-                    .and_then(|()| std::fs::create_dir(&dir))
-                    .map_err(|e| format!("--store: cannot create {}: {e}", dir.display()))?;
-                // From here on the guard removes the directory, whatever happens.
-                let guard = StoreDir(Some(dir.clone()));
-                let store = files(&dir).map_err(|e| {
-                    format!("--store: cannot open a store in {}: {e}", dir.display())
-                })?;
-                Ok((Some(store), guard))
+    ) -> (Option<S>, StoreDir) {
+        let parent = match &self.store {
+            None => return (None, StoreDir(None)),
+            Some(Store::Memory) => return (Some(memory()), StoreDir(None)),
+            Some(Store::Files(parent)) => parent,
+        };
+        let dir = parent.join(format!(
+            "{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        ));
+        if let Err(e) = std::fs::create_dir_all(parent).and_then(|()| std::fs::create_dir(&dir)) {
+            eprintln!("--store: cannot create {}: {e}", dir.display());
+            std::process::exit(1);
+        }
+        // From here on the guard removes the directory, whatever happens.
+        let guard = StoreDir(Some(dir.clone()));
+        match files(&dir) {
+            Ok(store) => (Some(store), guard),
+            Err(e) => {
+                eprintln!("--store: cannot open a store in {}: {e}", dir.display());
+                drop(guard);
+                std::process::exit(1);
             }
         }
     }

@@ -93,16 +93,10 @@ fn run(args: &Args) -> Result<ExitCode, mq_blocking::Error> {
     // The publisher's session store (`--store`), its only difference from
     // the subscriber; `_store_dir` removes a file store's directory at the end.
     let publisher_id = format!("mq-btp-pub-{id}");
-    let (store, _store_dir) = match args.session_store(
+    let (store, _store_dir) = args.session_store(
         || Arc::new(MemoryStore::new()) as Arc<dyn SessionStore>,
-        |dir| FileStore::open(dir, &publisher_id).map(|s| Arc::new(s) as Arc<dyn SessionStore>),
-    ) {
-        Ok(store) => store,
-        Err(e) => {
-            eprintln!("{e}");
-            return Ok(ExitCode::FAILURE);
-        }
-    };
+        |dir| FileStore::open(dir, &publisher_id).map(|s| Arc::new(s) as _),
+    );
     let mut publisher_options = options(publisher_id, args);
     publisher_options.session_store = store;
     let subscriber = connect(&args.server, options(format!("mq-btp-sub-{id}"), args))?;
