@@ -21,6 +21,10 @@
 #   gomq          the Go library mq's own throughput program,
 #                 ../shared/peers/gomq-throughput (gomq-throughput-v311 for
 #                 VERSION=4); its flags and report differ, see run()
+# An mq client's name may end in +memory or +file: its publishing client then
+# keeps its session in a session store (`--store memory`, or `--store
+# $STORE_DIR`: a FileStore in a fresh subdirectory of STORE_DIR per run), e.g.
+# CLIENTS="mq-tokio mq-tokio+memory mq-tokio+file rumqttc".
 # A client whose program does not build is left out with a warning (also in
 # the table's footnote); the run goes on with the others.
 #
@@ -28,7 +32,9 @@
 # all six), RUNS (default 7), COUNT (default 20000; QoS 2 uses COUNT2,
 # default COUNT), VERSION (MQTT 4 or 5, default 5), extra flags for one client:
 # MQ_ARGS (mq-tokio, e.g. "--runtime multi"), SMOL_ARGS (both mq-smol
-# clients), BLOCKING_ARGS, RUMQTTC_ARGS, GOMQ_ARGS; PEERS (the ../shared/peers
+# clients), BLOCKING_ARGS, RUMQTTC_ARGS, GOMQ_ARGS; STORE_DIR (where the +file
+# clients' stores go, default a directory in the run's temp dir, which must be
+# on a real disk for the fsyncs to mean anything); PEERS (the ../shared/peers
 # directory, default ../shared/peers beside the repository); ROWS (a subset such as
 # "1:1024:10 2:20:1", QOS:SIZE:WORKERS), OUT (also write the table there),
 # PRIO (a nice level for the broker and all clients alike, e.g. -5 as root,
@@ -70,6 +76,7 @@ SMOL_ARGS=${SMOL_ARGS:-}
 BLOCKING_ARGS=${BLOCKING_ARGS:-}
 RUMQTTC_ARGS=${RUMQTTC_ARGS:-}
 GOMQ_ARGS=${GOMQ_ARGS:-}
+STORE_DIR=${STORE_DIR:-} # set after the temp dir is made, if empty
 PEERS=${PEERS:-$(cd .. && pwd)/shared/peers}
 CLIENTS=${CLIENTS:-"mq-tokio mq-smol mq-async-std mq-blocking rumqttc gomq"}
 PRIO=${PRIO:-}
@@ -80,7 +87,15 @@ target=${CARGO_TARGET_DIR:-target}
 
 # client NAME -> sets BUILD (cargo arguments), BIN and EXTRA (flags) for it.
 client() {
+    local store=
     case $1 in
+    mq-*+memory) store="--store memory" ;;
+    mq-*+file) store="--store $STORE_DIR" ;;
+    *+*)
+        echo "unknown client $1 (only mq clients take +memory or +file)" >&2
+        return 1 ;;
+    esac
+    case ${1%+*} in
     mq-tokio)
         BUILD="-p mq-tokio --example throughput" BIN="$target/release/examples/throughput" EXTRA=$MQ_ARGS ;;
     mq-smol)
@@ -101,6 +116,7 @@ client() {
         echo "unknown client $1 (known: mq-tokio mq-smol mq-async-std mq-blocking rumqttc gomq)" >&2
         return 1 ;;
     esac
+    EXTRA="$EXTRA $store"
 }
 for c in $CLIENTS; do client "$c"; done
 
@@ -123,6 +139,7 @@ need_pkg /usr/bin/time time
 MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 
 tmp=$(mktemp -d)
+[ -n "$STORE_DIR" ] || STORE_DIR=$tmp/store
 broker_pid=
 cleanup() {
     local p
@@ -314,6 +331,13 @@ mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
     rule="|---|---|---:|---:|---:|---:|---:|---:|"
     for p in "${peers[@]}"; do head="$head per-run ratio to $p (msg/s, CPU) |" rule="$rule---|"; done
     if [ ${#peers[@]} -gt 0 ]; then head="$head vs best peer (msg/s, CPU, RSS) |" rule="$rule---|"; fi
+    # With session stores: each store client's per-run msg/s ratio to the
+    # same client with the next lighter store (+file to +memory, +memory to
+    # none), when that one ran too.
+    stores=
+    if [[ " ${active[*]} " == *+memory\ * || " ${active[*]} " == *+file\ * ]]; then
+        stores=1 head="$head store cost (per-run msg/s ratio: +file to +memory, +memory to none) |" rule="$rule---:|"
+    fi
     echo "$head"
     echo "$rule"
     for row in $ROWS; do
@@ -351,6 +375,18 @@ mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
                 *) line="$line $worst_rate, $worst_cpu, $(awk -v a="$rss" -v b="$best_rss" 'BEGIN { printf "%.2f", (b + 0 > 0) ? a / b : 0 }') |" ;;
                 esac
             fi
+            if [ -n "$stores" ]; then
+                case $c in
+                *+file) lighter=${c%+file}+memory ;;
+                *+memory) lighter=${c%+memory} ;;
+                *) lighter= ;;
+                esac
+                if [ -n "$lighter" ] && [[ " ${active[*]} " == *" $lighter "* ]]; then
+                    line="$line $(paired "$f" "$tmp/$lighter-$qos-$size-$workers" 1) |"
+                else
+                    line="$line |"
+                fi
+            fi
             echo "$line"
             label=
         done
@@ -358,6 +394,9 @@ mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
     echo
     echo "Medians of $RUNS runs per client and row, round-robin; MQTT $VERSION; Mosquitto on 127.0.0.1;" \
         "${PRIO:+nice $PRIO; }${spinners[*]:+AWAKE=1; }$(nproc) cores; $(date -u +%Y-%m-%d); runs took ${elapsed} s; load average (1 min) $loads."
+    if [[ " ${active[*]} " == *+file\ * ]]; then
+        echo "File stores under $STORE_DIR ($(df -PT "$STORE_DIR" | awk 'NR == 2 { print $2 " on " $1 }'))."
+    fi
     if [ ${#skipped[@]} -gt 0 ]; then
         echo "Left out (did not build, or no binary with NO_BUILD=1): ${skipped[*]}."
     fi

@@ -10,8 +10,9 @@
 //! ```
 //!
 //! Flags: `[--server URL] [--topic T] [--count N] [--size BYTES] [--qos 0|1|2]
-//! [--workers N] [--version 4|5] [--timeout SECS] [--runtime NAME]` (the
-//! runtimes a program offers, the first being its default). The last line
+//! [--workers N] [--version 4|5] [--timeout SECS] [--runtime NAME]
+//! [--store DIR|memory]` (the runtimes a program offers, the first being its
+//! default; `--store` only in the mq programs, see [`Store`]). The last line
 //! printed is `RESULT received=<n> expected=<n> publish_rate=<msg/s>
 //! e2e_rate=<msg/s>`; the exit status is non-zero unless every message was
 //! published and arrived within `--timeout` (default 120 s). A failed publish
@@ -19,6 +20,7 @@
 
 #![allow(dead_code)] // Each program uses its own part of this file.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -44,6 +46,22 @@ pub struct Args {
     pub timeout: Duration,
     /// One of the program's runtimes.
     pub runtime: String,
+    /// The publishing client's session store (`--store`); none by default.
+    pub store: Option<Store>,
+}
+
+/// Where the publishing client keeps its session state (`--store`). Only
+/// the publisher has one: the subscriber is the same with or without it, so
+/// the store is the only difference between runs. Its options are otherwise
+/// unchanged (clean start included: the benchmark never resumes a session).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Store {
+    /// `--store memory`: an in-memory store (`store::MemoryStore`).
+    Memory,
+    /// `--store DIR`: a `store::FileStore` in a fresh subdirectory of DIR,
+    /// made for the run and removed at its end (`./memory` for a directory
+    /// of that name).
+    Files(PathBuf),
 }
 
 impl Args {
@@ -52,7 +70,8 @@ impl Args {
     pub fn parse(program: &str, runtimes: &[&str]) -> Result<Args, String> {
         let usage = format!(
             "usage: {program} [--server URL] [--topic T] [--count N] [--size BYTES] \
-             [--qos 0|1|2] [--workers N] [--version 4|5] [--timeout SECS] [--runtime {}]",
+             [--qos 0|1|2] [--workers N] [--version 4|5] [--timeout SECS] [--runtime {}] \
+             [--store DIR|memory]",
             runtimes.join("|")
         );
         let mut args = Args {
@@ -71,6 +90,7 @@ impl Args {
             v5: true,
             timeout: Duration::from_secs(120),
             runtime: runtimes.first().copied().unwrap_or_default().to_string(),
+            store: None,
         };
         let mut it = std::env::args().skip(1);
         while let Some(flag) = it.next() {
@@ -121,6 +141,9 @@ impl Args {
                 }
                 "--runtime" if runtimes.contains(&value.as_str()) => args.runtime = value.clone(),
                 "--runtime" => return Err(bad(&runtimes.join(" or "))),
+                "--store" if value.is_empty() => return Err(bad("a directory or memory")),
+                "--store" if value == "memory" => args.store = Some(Store::Memory),
+                "--store" => args.store = Some(Store::Files(value.into())),
                 _ => return Err(format!("unknown flag {name}\n{usage}")),
             }
         }
@@ -129,8 +152,18 @@ impl Args {
 
     /// The first line of the report.
     pub fn describe(&self, client: &str) -> String {
+        let store = match &self.store {
+            None => String::new(),
+            Some(Store::Memory) => ", publisher's session in a memory store".into(),
+            Some(Store::Files(dir)) => {
+                format!(
+                    ", publisher's session in a file store under {}",
+                    dir.display()
+                )
+            }
+        };
         format!(
-            "{client} throughput: {} messages of {} B to {} at QoS {}, {} workers, MQTT {}, {} runtime",
+            "{client} throughput: {} messages of {} B to {} at QoS {}, {} workers, MQTT {}, {} runtime{store}",
             self.count,
             self.size,
             self.topic,
@@ -139,6 +172,60 @@ impl Args {
             if self.v5 { "5.0" } else { "3.1.1" },
             self.runtime,
         )
+    }
+
+    /// The publisher's session store for `--store`: `memory()` for
+    /// `--store memory`, `files(dir)` for `--store DIR`, where `dir` is a
+    /// fresh subdirectory of DIR that is removed when the returned
+    /// [`StoreDir`] drops (keep it until the clients are gone). If the
+    /// directory or the store cannot be made, says why and exits with
+    /// status 1 (before anything was measured).
+    pub fn session_store<S, E: std::fmt::Display>(
+        &self,
+        memory: impl FnOnce() -> S,
+        files: impl FnOnce(&Path) -> Result<S, E>,
+    ) -> (Option<S>, StoreDir) {
+        let parent = match &self.store {
+            None => return (None, StoreDir(None)),
+            Some(Store::Memory) => return (Some(memory()), StoreDir(None)),
+            Some(Store::Files(parent)) => parent,
+        };
+        let dir = parent.join(format!(
+            "{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        ));
+        if let Err(e) = std::fs::create_dir_all(parent).and_then(|()| std::fs::create_dir(&dir)) {
+            eprintln!("--store: cannot create {}: {e}", dir.display());
+            std::process::exit(1);
+        }
+        // From here on the guard removes the directory, whatever happens.
+        let guard = StoreDir(Some(dir.clone()));
+        match files(&dir) {
+            Ok(store) => (Some(store), guard),
+            Err(e) => {
+                eprintln!("--store: cannot open a store in {}: {e}", dir.display());
+                drop(guard);
+                std::process::exit(1);
+            }
+        }
+    }
+}
+
+/// The run's store directory (for `--store DIR`), removed with everything in
+/// it on drop.
+#[derive(Debug)]
+pub struct StoreDir(Option<PathBuf>);
+
+impl Drop for StoreDir {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.0 {
+            if let Err(e) = std::fs::remove_dir_all(dir) {
+                eprintln!("cannot remove the store directory {}: {e}", dir.display());
+            }
+        }
     }
 }
 

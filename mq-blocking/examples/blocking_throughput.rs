@@ -10,10 +10,15 @@
 //! cargo run --release -p mq-blocking --example blocking_throughput -- \
 //!     [--server mqtt://127.0.0.1:1883] [--topic T] [--count 100000] [--size 1024]
 //!     [--qos 1] [--workers 10] [--version 4|5] [--timeout SECS] [--runtime thread]
+//!     [--store DIR|memory]
 //! ```
 //!
 //! For `mqtts://` the CA file to trust comes from the environment variable
 //! `MQ_CA_FILE` (default: Mozilla's roots).
+//!
+//! `--store memory` gives the publishing client a `MemoryStore`, `--store
+//! DIR` a `FileStore` in a fresh subdirectory of DIR, removed at the end
+//! (see `bench/throughput.rs`); without it there is no session store.
 //!
 //! The last line printed is `RESULT received=<n> expected=<n>
 //! publish_rate=<msg/s> e2e_rate=<msg/s>`; the exit status is non-zero unless
@@ -25,6 +30,7 @@ use std::sync::{mpsc, Arc};
 use std::time::Instant;
 
 use bytes::Bytes;
+use mq_blocking::store::{FileStore, MemoryStore, SessionStore};
 use mq_blocking::{connect, ConnectOptions, MqttString, ProtocolVersion, QoS};
 
 #[path = "../../bench/throughput.rs"]
@@ -84,8 +90,17 @@ fn options(client_id: String, args: &Args) -> ConnectOptions {
 
 fn run(args: &Args) -> Result<ExitCode, mq_blocking::Error> {
     let id = std::process::id();
+    // The publisher's session store (`--store`), its only difference from
+    // the subscriber; `_store_dir` removes a file store's directory at the end.
+    let publisher_id = format!("mq-btp-pub-{id}");
+    let (store, _store_dir) = args.session_store(
+        || Arc::new(MemoryStore::new()) as Arc<dyn SessionStore>,
+        |dir| FileStore::open(dir, &publisher_id).map(|s| Arc::new(s) as _),
+    );
+    let mut publisher_options = options(publisher_id, args);
+    publisher_options.session_store = store;
     let subscriber = connect(&args.server, options(format!("mq-btp-sub-{id}"), args))?;
-    let publisher = connect(&args.server, options(format!("mq-btp-pub-{id}"), args))?;
+    let publisher = connect(&args.server, publisher_options)?;
     let mut sub = subscriber
         .subscribe(args.topic.clone())
         .qos(qos(args))

@@ -8,12 +8,17 @@
 //! cargo run --release -p mq-smol --features async-std --example smol_throughput -- \
 //!     [--server mqtt://127.0.0.1:1883] [--topic T] [--count 100000] [--size 1024]
 //!     [--qos 1] [--workers 10] [--version 4|5] [--timeout SECS] [--runtime smol|async-std]
+//!     [--store DIR|memory]
 //! ```
 //!
 //! Runtime: `--runtime smol` (default) runs the workers, the counting task
 //! and both clients' drivers on smol's global executor (`Executor::Smol`);
 //! `--runtime async-std` runs them all on async-std's (`Executor::AsyncStd`,
 //! so the example needs the `async-std` feature).
+//!
+//! `--store memory` gives the publishing client a `MemoryStore`, `--store
+//! DIR` a `FileStore` in a fresh subdirectory of DIR, removed at the end
+//! (see `bench/throughput.rs`); without it there is no session store.
 //!
 //! Payloads carry their index in their first four bytes (when `--size` is at
 //! least 4), so duplicates are not counted twice. The last line printed is
@@ -28,6 +33,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
+use mq_smol::store::{FileStore, MemoryStore, SessionStore};
 use mq_smol::{ConnectOptions, Executor, MqttString, ProtocolVersion, QoS};
 use smol::Timer;
 
@@ -117,12 +123,19 @@ fn options(client_id: String, args: &Args) -> ConnectOptions {
 async fn run(args: Args, runtime: Runtime) -> Result<ExitCode, mq_smol::Error> {
     let id = std::process::id();
     let executor = runtime.executor();
+    // The publisher's session store (`--store`), its only difference from
+    // the subscriber; `_store_dir` removes a file store's directory at the end.
+    let publisher_id = format!("mq-tp-pub-{id}");
+    let (store, _store_dir) = args.session_store(
+        || Arc::new(MemoryStore::new()) as Arc<dyn SessionStore>,
+        |dir| FileStore::open(dir, &publisher_id).map(|s| Arc::new(s) as _),
+    );
+    let mut publisher_options = options(publisher_id, &args);
+    publisher_options.session_store = store;
     let subscriber = executor
         .connect(&args.server, options(format!("mq-tp-sub-{id}"), &args))
         .await?;
-    let publisher = executor
-        .connect(&args.server, options(format!("mq-tp-pub-{id}"), &args))
-        .await?;
+    let publisher = executor.connect(&args.server, publisher_options).await?;
     let mut sub = subscriber
         .subscribe(args.topic.clone())
         .qos(qos(&args))

@@ -8,6 +8,7 @@
 //! cargo run --release -p mq-tokio --example throughput -- \
 //!     [--server mqtt://127.0.0.1:1883] [--topic T] [--count 100000] [--size 1024]
 //!     [--qos 1] [--workers 10] [--version 4|5] [--timeout SECS] [--runtime current|multi]
+//!     [--store DIR|memory]
 //! ```
 //!
 //! Runtime: a current-thread tokio runtime by default. Both flavours were
@@ -17,6 +18,10 @@
 //! noise of each other), since one thread runs both drivers and all workers
 //! with no cross-thread wake-ups while Mosquitto gets the other core. `--runtime multi` selects
 //! the multi-thread runtime to compare again.
+//!
+//! `--store memory` gives the publishing client a `MemoryStore`, `--store
+//! DIR` a `FileStore` in a fresh subdirectory of DIR, removed at the end
+//! (see `bench/throughput.rs`); without it there is no session store.
 //!
 //! Payloads carry their index in their first four bytes (when `--size` is at
 //! least 4), so duplicates are not counted twice. The last line printed is
@@ -29,6 +34,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
+use mq_tokio::store::{FileStore, MemoryStore, SessionStore};
 use mq_tokio::{connect, ConnectOptions, MqttString, ProtocolVersion, QoS};
 
 #[path = "../../bench/throughput.rs"]
@@ -95,8 +101,17 @@ fn options(client_id: String, args: &Args) -> ConnectOptions {
 
 async fn run(args: Args) -> Result<ExitCode, mq_tokio::Error> {
     let id = std::process::id();
+    // The publisher's session store (`--store`), its only difference from
+    // the subscriber; `_store_dir` removes a file store's directory at the end.
+    let publisher_id = format!("mq-tp-pub-{id}");
+    let (store, _store_dir) = args.session_store(
+        || Arc::new(MemoryStore::new()) as Arc<dyn SessionStore>,
+        |dir| FileStore::open(dir, &publisher_id).map(|s| Arc::new(s) as _),
+    );
+    let mut publisher_options = options(publisher_id, &args);
+    publisher_options.session_store = store;
     let subscriber = connect(&args.server, options(format!("mq-tp-sub-{id}"), &args)).await?;
-    let publisher = connect(&args.server, options(format!("mq-tp-pub-{id}"), &args)).await?;
+    let publisher = connect(&args.server, publisher_options).await?;
     let mut sub = subscriber
         .subscribe(args.topic.clone())
         .qos(qos(&args))

@@ -72,6 +72,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if args.store.is_some() {
+        eprintln!("--store: rumqttc has no session store");
+        return ExitCode::from(2);
+    }
     let Some((host, port)) = parse_server(&args.server) else {
         eprintln!("--server: mqtt://HOST:PORT, got {:?}", args.server);
         return ExitCode::from(2);
