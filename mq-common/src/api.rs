@@ -9,7 +9,7 @@ pub use mq_proto::client::{
     ProtocolViolation, ReceiveMaximumPolicy, RequestError, RequestId, ServerCapabilities, Stats,
     TopicAliasPolicy,
 };
-pub use mq_proto::url::UrlError;
+pub use mq_proto::url::{BrokerUrl, UrlError};
 pub use mq_proto::{
     ConnAck, Disconnect, MqttString, Password, PayloadFormat, Properties, PropertyValues,
     ProtocolVersion, QoS, ReasonCode, RetainHandling, Subscribe, SubscribeFilter,

@@ -48,7 +48,7 @@
 //!
 //! let parts = Engine::create(ConnectOptions::new("doc"));
 //! let mut engine = parts.engine;
-//! assert!(matches!(engine.poll_output(), Output::Dial));
+//! assert!(matches!(engine.poll_output(), Output::Dial(_)));
 //! // The transport opened: the engine sends CONNECT.
 //! engine.handle_input(Instant::ZERO, Input::Dialed);
 //! let Output::Write { data, .. } = engine.poll_output() else { panic!("CONNECT") };
