@@ -156,14 +156,13 @@ impl<T: Timer> Io<T> {
     fn resolve(&mut self, broker: &Broker, target: Target) -> Result<BrokerUrl, Error> {
         let url = match target {
             Target::Server(i) => broker.servers[i % broker.servers.len()].clone(),
-            Target::Redirect(reference) => self.last_url(broker).resolve(&reference)?,
+            Target::Redirect(reference) => match &self.last_dialed {
+                Some(last) => last.resolve(&reference)?,
+                None => broker.servers[0].resolve(&reference)?,
+            },
         };
         self.last_dialed = Some(url.clone());
         Ok(url)
-    }
-
-    fn last_url<'a>(&'a self, broker: &'a Broker) -> &'a BrokerUrl {
-        self.last_dialed.as_ref().unwrap_or(&broker.servers[0])
     }
 
     fn now(&self) -> Instant {
