@@ -191,7 +191,7 @@ impl Client {
             let fallback = connack.reason_code == ReasonCode::UnsupportedProtocolVersion
                 && self.version == ProtocolVersion::V5
                 && self.options.protocol_fallback
-                && self.fallback == Fallback::Armed
+                && matches!(self.fallback, Fallback::Armed | Fallback::Verifying)
                 && never_connected;
             if fallback {
                 self.version = ProtocolVersion::V311;
@@ -200,6 +200,16 @@ impl Client {
             } else {
                 self.connection_ended(now, DisconnectReason::Refused(Box::new(connack)));
             }
+            return;
+        }
+        if self.fallback == Fallback::Tentative {
+            // A 3.1.1 CONNACK after a 5.0 close may follow a network failure
+            // that has just healed: leave (no Will) and ask in 5.0 again.
+            // The packet is tiny and well-formed; encoding cannot fail.
+            let _ = self.send(now, &Packet::Disconnect(Disconnect::default()));
+            self.version = ProtocolVersion::V5;
+            self.fallback = Fallback::Verifying;
+            self.connection_ended(now, DisconnectReason::ProtocolFallback);
             return;
         }
         // The broker answered this version: it stays.
@@ -428,11 +438,15 @@ impl Client {
         let fallback = self.state == ConnectionState::Connecting
             && self.version == ProtocolVersion::V5
             && self.options.protocol_fallback
-            && self.fallback == Fallback::Armed
+            && matches!(self.fallback, Fallback::Armed | Fallback::Verifying)
             && self.connack.is_none();
         if fallback {
             self.version = ProtocolVersion::V311;
-            self.fallback = Fallback::Tentative;
+            // The broker that just accepted 3.1.1 closes 5.0: confirmed.
+            self.fallback = match self.fallback {
+                Fallback::Verifying => Fallback::Done,
+                _ => Fallback::Tentative,
+            };
             self.connection_ended(now, DisconnectReason::ProtocolFallback);
         } else {
             self.undo_tentative_fallback();

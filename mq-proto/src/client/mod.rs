@@ -241,6 +241,11 @@ enum Fallback {
     /// network failure also does: if the 3.1.1 CONNECT meets the same, the
     /// next attempt is 5.0 again.
     Tentative,
+    /// The tentative 3.1.1 CONNECT was accepted, which proves only that the
+    /// broker is up now: the client left that connection at once and asks
+    /// in 5.0 again. Closed without CONNACK (or refused as unsupported) by
+    /// the broker that just answered, 3.1.1 is confirmed; accepted, 5.0 stays.
+    Verifying,
     /// The broker answered: the version stays.
     Done,
 }

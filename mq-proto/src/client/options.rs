@@ -42,7 +42,10 @@ pub struct Options {
     /// Protocol version of the first CONNECT. Default 5.0.
     pub protocol_version: ProtocolVersion,
     /// Retry once at 3.1.1 when the first 5.0 CONNECT is refused as unsupported
-    /// or closed without CONNACK. Default on.
+    /// or closed without CONNACK. A close may be the network's: a 3.1.1
+    /// CONNACK after one is verified by leaving and asking in 5.0 once more,
+    /// and 3.1.1 stays only if the broker refuses or closes 5.0 again.
+    /// Default on.
     pub protocol_fallback: bool,
     /// Client Identifier; empty asks the broker to assign one, which is then
     /// kept for every later connect.

@@ -771,14 +771,28 @@ fn a_fallback_after_a_close_is_undone_when_3_1_1_times_out() {
     assert_eq!(s.reconnect(), first, "5.0 again");
 }
 
-/// A 3.1.1 CONNACK confirms the fallback: later closes keep 3.1.1.
+/// DISCONNECT as 3.1.1 writes it.
+const DISCONNECT_V311: &[u8] = &[0xE0, 0x00];
+
+/// A 3.1.1 CONNACK after a 5.0 close proves only that the broker is up: the
+/// client leaves with DISCONNECT and asks in 5.0 again. When the broker that
+/// just answered closes 5.0 again, 3.1.1 is confirmed and stays, also
+/// across later closes.
 #[test]
-fn a_fallback_confirmed_by_a_3_1_1_connack_stays() {
+fn a_fallback_after_a_close_is_confirmed_when_5_0_is_closed_again() {
     let mut s = Scenario::new(Options::new("c1"));
-    s.reconnect();
+    let first = s.reconnect();
     s.close_transport();
     s.expect_events(&[Event::Disconnected(DisconnectReason::ProtocolFallback)]);
     assert_eq!(s.reconnect(), CONNECT_V311_C1);
+    s.broker_sends(CONNACK_V311_OK);
+    s.expect_written(DISCONNECT_V311);
+    s.expect_events(&[Event::Disconnected(DisconnectReason::ProtocolFallback)]);
+    assert_eq!(s.client.reconnect_delay(0), Some(Duration::ZERO));
+    assert_eq!(s.reconnect(), first, "5.0 again, to verify");
+    s.close_transport();
+    s.expect_events(&[Event::Disconnected(DisconnectReason::ProtocolFallback)]);
+    assert_eq!(s.reconnect(), CONNECT_V311_C1, "confirmed");
     s.broker_sends(CONNACK_V311_OK);
     s.expect_events(&[Event::Connected {
         session_present: false,
@@ -786,6 +800,48 @@ fn a_fallback_confirmed_by_a_3_1_1_connack_stays() {
     s.close_transport();
     s.expect_events(&[Event::Disconnected(DisconnectReason::TransportClosed)]);
     assert_eq!(s.client.protocol_version(), ProtocolVersion::V311);
+    assert_eq!(s.reconnect(), CONNECT_V311_C1, "3.1.1 for good");
+}
+
+/// The same confirmation by a 5.0 refusal as unsupported.
+#[test]
+fn a_fallback_after_a_close_is_confirmed_by_a_0x84_refusal() {
+    let mut s = Scenario::new(Options::new("c1"));
+    s.reconnect();
+    s.close_transport();
+    s.expect_events(&[Event::Disconnected(DisconnectReason::ProtocolFallback)]);
+    s.reconnect();
+    s.broker_sends(CONNACK_V311_OK);
+    s.expect_written(DISCONNECT_V311);
+    s.expect_events(&[Event::Disconnected(DisconnectReason::ProtocolFallback)]);
+    s.reconnect();
+    s.broker_sends(&[0x20, 0x03, 0x00, 0x84, 0x00]);
+    s.expect_events(&[Event::Disconnected(DisconnectReason::ProtocolFallback)]);
+    assert_eq!(s.reconnect(), CONNECT_V311_C1);
+}
+
+/// The reverse hazard: the first 5.0 CONNECT was closed by the network, the
+/// tentative 3.1.1 one reached a 5.0 broker. The client must not stay on
+/// 3.1.1: it verifies, the broker accepts 5.0, and 5.0 stays.
+#[test]
+fn a_close_by_the_network_does_not_downgrade_a_5_0_broker() {
+    let mut s = Scenario::new(Options::new("c1"));
+    let first = s.reconnect();
+    s.close_transport();
+    s.expect_events(&[Event::Disconnected(DisconnectReason::ProtocolFallback)]);
+    assert_eq!(s.reconnect(), CONNECT_V311_C1);
+    s.broker_sends(CONNACK_V311_OK);
+    s.expect_written(DISCONNECT_V311);
+    s.expect_events(&[Event::Disconnected(DisconnectReason::ProtocolFallback)]);
+    assert_eq!(s.client.protocol_version(), ProtocolVersion::V5);
+    assert_eq!(s.reconnect(), first);
+    s.broker_sends(CONNACK_OK);
+    s.expect_events(&[Event::Connected {
+        session_present: false,
+    }]);
+    s.close_transport();
+    s.expect_events(&[Event::Disconnected(DisconnectReason::TransportClosed)]);
+    assert_eq!(s.client.protocol_version(), ProtocolVersion::V5);
 }
 
 /// Never fall back once 5.0 worked: the broker speaks 5.0.
