@@ -1,16 +1,19 @@
-//! [`Broker`]: one Mosquitto process per test, on its own loopback port, in
-//! its own temporary directory.
+//! [`Broker`]: one broker process per test (Mosquitto, rumqttd or Aedes),
+//! on its own loopback ports, in its own temporary directory.
 
 use std::fs::{self, OpenOptions};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::config::{BrokerConfig, Ports, PERSISTENCE_DIR};
+use mq_proto::ProtocolVersion;
+
+use crate::config::{render_rumqttd, BrokerConfig, Ports, PERSISTENCE_DIR};
+use crate::kind::{aedes_dir, find_binary, node_binary, rumqttd_binary, target, BrokerKind};
 
 /// How long a start waits for the broker to accept connections.
 const READY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -26,12 +29,15 @@ const SIGNAL_TIMEOUT: Duration = Duration::from_secs(2);
 /// The environment variable that, when set, names the Mosquitto binary to run.
 pub const MOSQUITTO_ENV: &str = "MQ_E2E_MOSQUITTO";
 
-/// A running Mosquitto broker that lives as long as this value.
+/// A running broker that lives as long as this value.
 ///
 /// Dropping it kills the process (SIGKILL) and removes its temporary
 /// directory; if the test is panicking, the broker's log is printed first.
 #[derive(Debug)]
 pub struct Broker {
+    kind: BrokerKind,
+    /// The version whose listener [`Broker::url`] names (rumqttd has one per version).
+    version: ProtocolVersion,
     config: BrokerConfig,
     dir: PathBuf,
     config_path: PathBuf,
@@ -42,31 +48,55 @@ pub struct Broker {
 
 /// Why one attempt to run the broker failed.
 enum StartError {
-    /// A port was taken by another process before Mosquitto bound it.
+    /// A port was taken by another process before the broker bound it.
     PortInUse,
     /// Anything else; the text says what.
     Failed(String),
 }
 
 impl Broker {
-    /// Starts a broker with `config` and returns once every listener accepts
-    /// TCP connections.
+    /// Starts the broker of this thread's [`Target`](crate::Target) (Mosquitto
+    /// unless a scenario runs inside [`with_target`](crate::with_target)) with
+    /// `config`, and returns once every listener accepts TCP connections.
     ///
     /// # Panics
     ///
-    /// When Mosquitto is not installed, or does not come up within 5 seconds;
-    /// the message holds the broker's log.
+    /// When the broker is not installed, cannot honour `config`
+    /// ([`BrokerConfig::unsupported_by`]), or does not come up within 5
+    /// seconds; the message holds the broker's log.
     pub fn start(config: BrokerConfig) -> Broker {
+        let target = target();
+        Broker::start_kind(target.kind, target.version, config)
+    }
+
+    /// Starts a `kind` broker with `config`; [`Broker::url`] names the
+    /// listener of `version` (it matters on rumqttd only).
+    ///
+    /// # Panics
+    ///
+    /// As [`Broker::start`].
+    pub fn start_kind(kind: BrokerKind, version: ProtocolVersion, config: BrokerConfig) -> Broker {
+        if let Some(setting) = config.unsupported_by(kind) {
+            panic!("{} cannot run with `{setting}` set", kind.name());
+        }
         let dir = fresh_temp_dir();
+        let config_name = match kind {
+            BrokerKind::Mosquitto => "mosquitto.conf",
+            BrokerKind::Rumqttd => "rumqttd.toml",
+            BrokerKind::Aedes => "aedes.args",
+        };
         let mut broker = Broker {
+            kind,
+            version,
             config,
-            config_path: dir.join("mosquitto.conf"),
-            log_path: dir.join("mosquitto.log"),
+            config_path: dir.join(config_name),
+            log_path: dir.join("broker.log"),
             dir,
             ports: Ports {
                 main: 0,
                 ws: None,
                 tls: None,
+                v311: None,
             },
             child: None,
         };
@@ -77,10 +107,16 @@ impl Broker {
         }
         let mut last_error = String::new();
         for _ in 0..START_ATTEMPTS {
-            broker.ports = free_ports(&broker.config);
-            let text = broker
-                .config
-                .render(&broker.ports, &broker.dir, running_as_root());
+            broker.ports = free_ports(kind, &broker.config);
+            let text = match kind {
+                BrokerKind::Mosquitto => {
+                    broker
+                        .config
+                        .render(&broker.ports, &broker.dir, running_as_root())
+                }
+                BrokerKind::Rumqttd => render_rumqttd(&broker.ports),
+                BrokerKind::Aedes => format!("{}\n", broker.ports.main),
+            };
             fs::write(&broker.config_path, text)
                 .unwrap_or_else(|e| panic!("cannot write {}: {e}", broker.config_path.display()));
             match broker.run() {
@@ -94,19 +130,39 @@ impl Broker {
         ))
     }
 
-    /// The loopback port of the MQTT listener.
+    /// Which broker program runs.
+    pub fn kind(&self) -> BrokerKind {
+        self.kind
+    }
+
+    /// The loopback port of the MQTT listener (on rumqttd: of the version
+    /// the broker was started for).
     pub fn port(&self) -> u16 {
-        self.ports.main
+        self.port_for(self.version)
+    }
+
+    /// The loopback port of the listener for `version`: on rumqttd, its
+    /// 3.1.1 or its 5.0 listener; on the others, the one MQTT listener.
+    pub fn port_for(&self, version: ProtocolVersion) -> u16 {
+        match (version, self.ports.v311) {
+            (ProtocolVersion::V311, Some(port)) => port,
+            _ => self.ports.main,
+        }
     }
 
     /// The address of the MQTT listener, `127.0.0.1:PORT`.
     pub fn addr(&self) -> SocketAddr {
-        SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, self.ports.main))
+        SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, self.port()))
     }
 
     /// The URL of the MQTT listener, `mqtt://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
-        format!("mqtt://127.0.0.1:{}", self.ports.main)
+        self.url_for(self.version)
+    }
+
+    /// The URL of the listener for `version` (see [`Broker::port_for`]).
+    pub fn url_for(&self, version: ProtocolVersion) -> String {
+        format!("mqtt://127.0.0.1:{}", self.port_for(version))
     }
 
     /// The loopback port of the WebSocket listener (path `/`, subprotocol `mqtt`).
@@ -215,8 +271,8 @@ impl Broker {
         pid
     }
 
-    /// Runs Mosquitto once with the current configuration file and waits
-    /// until every listener accepts TCP connections.
+    /// Runs the broker once with the current configuration and waits until
+    /// every listener accepts TCP connections.
     fn run(&mut self) -> Result<(), StartError> {
         let log = OpenOptions::new()
             .create(true)
@@ -227,14 +283,30 @@ impl Broker {
         let stderr = log
             .try_clone()
             .map_err(|e| StartError::Failed(format!("cannot share the log file: {e}")))?;
-        let child = Command::new(mosquitto_binary())
-            .arg("-c")
-            .arg(&self.config_path)
+        let mut command = match self.kind {
+            BrokerKind::Mosquitto => {
+                let mut c = Command::new(mosquitto_binary());
+                c.arg("-c").arg(&self.config_path);
+                c
+            }
+            BrokerKind::Rumqttd => {
+                let mut c = Command::new(rumqttd_binary());
+                c.arg("--quiet").arg("-c").arg(&self.config_path);
+                c
+            }
+            BrokerKind::Aedes => {
+                let mut c = Command::new(node_binary());
+                c.arg(aedes_dir().join("broker.mjs"))
+                    .arg(self.ports.main.to_string());
+                c
+            }
+        };
+        let child = command
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(stderr)
             .spawn()
-            .map_err(|e| StartError::Failed(format!("cannot start mosquitto: {e}")))?;
+            .map_err(|e| StartError::Failed(format!("cannot start {}: {e}", self.kind.name())))?;
         self.child = Some(child);
         match self.wait_ready() {
             Ok(()) => Ok(()),
@@ -243,6 +315,7 @@ impl Broker {
                 let log = self.log();
                 let new = log.get(log_start..).unwrap_or(&log);
                 if new.contains("Address already in use")
+                    || new.contains("EADDRINUSE")
                     || new.contains("Unable to create websockets listener")
                 {
                     Err(StartError::PortInUse)
@@ -261,9 +334,14 @@ impl Broker {
         loop {
             if let Some(child) = &mut self.child {
                 match child.try_wait() {
-                    Ok(Some(status)) => return Err(exited(status)),
+                    Ok(Some(status)) => {
+                        return Err(format!(
+                            "{} exited during startup ({status})",
+                            self.kind.name()
+                        ))
+                    }
                     Ok(None) => {}
-                    Err(e) => return Err(format!("cannot check the mosquitto process: {e}")),
+                    Err(e) => return Err(format!("cannot check the broker process: {e}")),
                 }
             }
             pending.retain(|&port| !accepts(port));
@@ -283,7 +361,8 @@ impl Broker {
     fn fail(&mut self, why: &str) -> ! {
         self.kill();
         panic!(
-            "mosquitto broker failed: {why}\n--- config {} ---\n{}--- log ---\n{}",
+            "{} broker failed: {why}\n--- config {} ---\n{}--- log ---\n{}",
+            self.kind.name(),
             self.config_path.display(),
             fs::read_to_string(&self.config_path).unwrap_or_default(),
             self.log()
@@ -296,7 +375,8 @@ impl Drop for Broker {
         self.kill();
         if thread::panicking() {
             eprintln!(
-                "--- mosquitto log (port {}) ---\n{}--- end of log ---",
+                "--- {} log (port {}) ---\n{}--- end of log ---",
+                self.kind.name(),
                 self.ports.main,
                 self.log()
             );
@@ -314,30 +394,14 @@ impl Drop for Broker {
 pub fn mosquitto_binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY.get_or_init(|| {
-        if let Some(path) = std::env::var_os(MOSQUITTO_ENV) {
-            let path = PathBuf::from(path);
-            assert!(
-                path.is_file(),
-                "{MOSQUITTO_ENV}={} is not a file",
-                path.display()
-            );
-            return path;
-        }
-        let on_path = std::env::var_os("PATH")
-            .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-            .unwrap_or_default();
-        on_path
-            .into_iter()
-            .chain(["/usr/sbin".into(), "/usr/local/sbin".into()])
-            .map(|dir: PathBuf| dir.join("mosquitto"))
-            .find(|candidate| candidate.is_file())
-            .unwrap_or_else(|| {
-                panic!(
-                    "the end-to-end tests need the Mosquitto broker, found neither on PATH nor \
+        let usual = ["/usr/sbin", "/usr/local/sbin"].map(PathBuf::from);
+        find_binary(MOSQUITTO_ENV, "mosquitto", usual.into_iter()).unwrap_or_else(|| {
+            panic!(
+                "the end-to-end tests need the Mosquitto broker, found neither on PATH nor \
                      in /usr/sbin: install it with `apt-get install mosquitto` (Debian, Ubuntu), \
                      `brew install mosquitto` (macOS), or set {MOSQUITTO_ENV} to its path"
-                )
-            })
+            )
+        })
     })
 }
 
@@ -352,9 +416,9 @@ fn fresh_temp_dir() -> PathBuf {
     dir
 }
 
-/// Free loopback ports for every listener `config` asks for, all different:
-/// each is bound to port 0 at the same time, read, and released.
-fn free_ports(config: &BrokerConfig) -> Ports {
+/// Free loopback ports for every listener `kind` runs with `config`, all
+/// different: each is bound to port 0 at the same time, read, and released.
+fn free_ports(kind: BrokerKind, config: &BrokerConfig) -> Ports {
     let bind = || {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
             .unwrap_or_else(|e| panic!("cannot bind a loopback port: {e}"));
@@ -367,10 +431,12 @@ fn free_ports(config: &BrokerConfig) -> Ports {
     let main = bind();
     let ws = config.wants_websockets().then(bind);
     let tls = config.wants_tls().then(bind);
+    let v311 = (kind == BrokerKind::Rumqttd).then(bind);
     Ports {
         main: main.1,
         ws: ws.map(|(_, port)| port),
         tls: tls.map(|(_, port)| port),
+        v311: v311.map(|(_, port)| port),
     }
 }
 
@@ -378,10 +444,6 @@ fn free_ports(config: &BrokerConfig) -> Ports {
 fn accepts(port: u16) -> bool {
     let addr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port));
     TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok()
-}
-
-fn exited(status: ExitStatus) -> String {
-    format!("mosquitto exited during startup ({status})")
 }
 
 /// Whether this process runs as root, in which case Mosquitto must be told

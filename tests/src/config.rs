@@ -1,13 +1,18 @@
-//! [`BrokerConfig`]: what a test asks of its broker, and the Mosquitto
-//! configuration file written from it.
+//! [`BrokerConfig`]: what a test asks of its broker, and the configuration
+//! file written from it (Mosquitto's, or rumqttd's; Aedes takes only a port).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::BrokerKind;
+
 /// The settings of one test broker, built with chained calls.
 ///
-/// The default is a plain broker: one MQTT listener on a free loopback port,
-/// anonymous clients allowed, nothing persisted, Mosquitto's own limits.
+/// The default is a plain broker: one MQTT listener on a free loopback port
+/// (rumqttd: one per protocol version), anonymous clients allowed, nothing
+/// persisted, the broker's own limits. Every setting but the default is
+/// Mosquitto's: the other kinds refuse to start with one
+/// ([`BrokerConfig::unsupported_by`]).
 ///
 /// ```
 /// use mq_e2e::BrokerConfig;
@@ -143,6 +148,30 @@ impl BrokerConfig {
         self
     }
 
+    /// The first setting `kind` cannot honour, by its Mosquitto name; `None`
+    /// when it can run this configuration.
+    pub fn unsupported_by(&self, kind: BrokerKind) -> Option<&'static str> {
+        if kind == BrokerKind::Mosquitto {
+            return None;
+        }
+        [
+            (self.persistence, "persistence"),
+            (self.max_packet_size.is_some(), "max_packet_size"),
+            (
+                self.max_inflight_messages.is_some(),
+                "max_inflight_messages",
+            ),
+            (self.max_topic_alias.is_some(), "max_topic_alias"),
+            (self.max_keepalive.is_some(), "max_keepalive"),
+            (self.max_queued_messages.is_some(), "max_queued_messages"),
+            (self.websockets, "websockets"),
+            (self.tls.is_some(), "tls"),
+            (!self.extra_lines.is_empty(), "extra_line"),
+        ]
+        .into_iter()
+        .find_map(|(set, name)| set.then_some(name))
+    }
+
     pub(crate) fn persistence_enabled(&self) -> bool {
         self.persistence
     }
@@ -223,6 +252,29 @@ impl BrokerConfig {
     }
 }
 
+/// The text of `rumqttd.toml` for a default configuration: the 5.0 listener
+/// on `ports.main`, the 3.1.1 one on `ports.v311`, segments small enough
+/// for tests (rumqttd's own 100 MiB × 10 grow to a GiB under load), packets
+/// up to 1 MiB (its default is 20 KiB), and no console or metrics server.
+pub(crate) fn render_rumqttd(ports: &Ports) -> String {
+    let mut c = String::from("# Written by the mq-e2e test harness.\nid = 0\n\n");
+    c.push_str(
+        "[router]\nid = 0\nmax_connections = 1000\nmax_outgoing_packet_count = 200\n\
+         max_segment_size = 1048576\nmax_segment_count = 4\n",
+    );
+    let v311 = ports.v311.expect("rumqttd has a 3.1.1 listener");
+    for (table, port) in [("v4", v311), ("v5", ports.main)] {
+        let _ = write!(
+            c,
+            "\n[{table}.1]\nname = \"{table}-1\"\nlisten = \"127.0.0.1:{port}\"\n\
+             next_connection_delay_ms = 1\n[{table}.1.connections]\n\
+             connection_timeout_ms = 5000\nmax_payload_size = 1048576\n\
+             max_inflight_count = 100\ndynamic_filters = true\n"
+        );
+    }
+    c
+}
+
 /// The subdirectory of the broker's directory that holds `mosquitto.db`.
 pub(crate) const PERSISTENCE_DIR: &str = "data";
 
@@ -232,12 +284,16 @@ pub(crate) struct Ports {
     pub(crate) main: u16,
     pub(crate) ws: Option<u16>,
     pub(crate) tls: Option<u16>,
+    /// rumqttd's 3.1.1 listener (its 5.0 one is `main`).
+    pub(crate) v311: Option<u16>,
 }
 
 impl Ports {
     /// Every port, main first.
     pub(crate) fn all(&self) -> impl Iterator<Item = u16> {
-        [Some(self.main), self.ws, self.tls].into_iter().flatten()
+        [Some(self.main), self.ws, self.tls, self.v311]
+            .into_iter()
+            .flatten()
     }
 }
 
@@ -249,6 +305,7 @@ mod tests {
         main: 1883,
         ws: Some(8080),
         tls: Some(8883),
+        v311: None,
     };
 
     #[test]
@@ -258,6 +315,7 @@ mod tests {
                 main: 1883,
                 ws: None,
                 tls: None,
+                v311: None,
             },
             Path::new("/tmp/x"),
             false,
@@ -321,5 +379,34 @@ mod tests {
                 "log_type all",
             ]
         );
+        assert_eq!(config.unsupported_by(BrokerKind::Mosquitto), None);
+        assert_eq!(
+            config.unsupported_by(BrokerKind::Aedes),
+            Some("persistence")
+        );
+        let tls_only = BrokerConfig::new().tls(TlsConfig::new("/c/s.pem", "/c/s.key"));
+        assert_eq!(tls_only.unsupported_by(BrokerKind::Rumqttd), Some("tls"));
+        assert_eq!(
+            BrokerConfig::new().unsupported_by(BrokerKind::Rumqttd),
+            None
+        );
+    }
+
+    #[test]
+    fn rumqttd_config_has_one_listener_per_version_and_small_segments() {
+        let text = render_rumqttd(&Ports {
+            main: 1884,
+            ws: None,
+            tls: None,
+            v311: Some(1883),
+        });
+        for want in [
+            "[v4.1]\nname = \"v4-1\"\nlisten = \"127.0.0.1:1883\"",
+            "[v5.1]\nname = \"v5-1\"\nlisten = \"127.0.0.1:1884\"",
+            "max_segment_size = 1048576\nmax_segment_count = 4",
+        ] {
+            assert!(text.contains(want), "{want:?} missing from\n{text}");
+        }
+        assert!(!text.contains("console") && !text.contains("prometheus"));
     }
 }

@@ -1,8 +1,10 @@
 //! # mq-e2e
 //!
-//! End-to-end tests of `mq` against a real MQTT broker, and the harness they
+//! End-to-end tests of `mq` against real MQTT brokers, and the harness they
 //! share: [`Broker`] starts a private [Mosquitto](https://mosquitto.org)
-//! process for one test and stops it when the test ends.
+//! process (or, for the interop tests, a [rumqttd](https://crates.io/crates/rumqttd)
+//! or an [Aedes](https://www.npmjs.com/package/aedes) one: [`BrokerKind`])
+//! for one test and stops it when the test ends.
 //!
 //! Each broker listens on its own free port of 127.0.0.1, with its own
 //! configuration file, log and persistence directory in a fresh temporary
@@ -30,7 +32,9 @@
 //! [`scenarios`] is the end-to-end scenario list every adapter runs: a
 //! blocking [`scenarios::TestClient`] facade each adapter implements in its
 //! own test file, scenario functions generic over it, and
-//! [`scenario_tests!`] to turn them into one test each.
+//! [`scenario_tests!`] to turn them into one test each, against Mosquitto
+//! or another [`BrokerKind`]; a scenario that needs a [`Feature`] a broker
+//! lacks is skipped with the reason [`BrokerKind::lacks`] declares.
 //!
 //! [`crash`] kills client processes with SIGKILL at random points and
 //! restarts them with their session store, through every adapter
@@ -45,13 +49,22 @@
 #![deny(missing_docs)]
 
 mod broker;
+mod capability;
 mod config;
 pub mod crash;
+mod kind;
 pub mod pki;
 pub mod scenarios;
 
 pub use broker::{mosquitto_binary, Broker, MOSQUITTO_ENV};
+pub use capability::{
+    check_skip_list, run_scenario, skip_reason, version_of, Feature, ScenarioEntry,
+};
 pub use config::{BrokerConfig, TlsConfig};
+pub use kind::{
+    aedes_dir, node_binary, rumqttd_binary, target, with_target, BrokerKind, Target, AEDES_DIR_ENV,
+    NODE_ENV, RUMQTTD_ENV,
+};
 
 /// The guides in `docs/` and the README: their Rust code blocks are doc
 /// tests of this crate, which depends on every adapter, so

@@ -244,58 +244,88 @@ pub trait TestClient: Sized + Send + Sync + 'static {
 }
 
 /// Expands to one `#[test]` per scenario (and protocol version) for the
-/// client type `$client`, which implements [`TestClient`](crate::scenarios::TestClient).
-/// This list is the suite: every adapter's test file invokes it once.
+/// client type `$client`, which implements [`TestClient`](crate::scenarios::TestClient),
+/// against Mosquitto or against the [`BrokerKind`](crate::BrokerKind) named
+/// second (`scenario_tests!(MyClient, Aedes)`). This list is the suite: every
+/// adapter's test file invokes it once for Mosquitto.
+///
+/// Each entry names the [`Feature`](crate::Feature)s its scenario needs
+/// besides its protocol version (the version argument, or 5.0 without one);
+/// against a broker that [lacks](crate::BrokerKind::lacks) one, the test
+/// prints why and passes without running. A further test,
+/// `skipped_scenarios`, prints the whole skip list of the broker.
 #[macro_export]
 macro_rules! scenario_tests {
     ($client:ty) => {
-        $crate::scenario_tests!(@each $client;
-            pubsub_each_qos_v311 => pubsub_each_qos(V311),
-            pubsub_each_qos_v5 => pubsub_each_qos(V5),
-            wildcards_v311 => wildcards(V311),
-            wildcards_v5 => wildcards(V5),
-            retained_messages_v311 => retained_messages(V311),
-            retained_messages_v5 => retained_messages(V5),
-            will_message_v311 => will_message(V311),
-            will_message_v5 => will_message(V5),
-            unsubscribe_v311 => unsubscribe(V311),
-            unsubscribe_v5 => unsubscribe(V5),
-            session_resume_v311 => session_resume(V311),
-            session_resume_v5 => session_resume(V5),
-            session_expiry_v5 => session_expiry(),
-            broker_restart_v311 => broker_restart(V311),
-            broker_restart_v5 => broker_restart(V5),
-            keep_alive_paused_broker_v311 => keep_alive_paused_broker(V311),
-            keep_alive_paused_broker_v5 => keep_alive_paused_broker(V5),
-            limit_max_packet_size_v5 => limit_max_packet_size(),
-            limit_max_inflight_v311 => limit_max_inflight(V311),
-            limit_max_inflight_v5 => limit_max_inflight(V5),
-            limit_max_topic_alias_v5 => limit_max_topic_alias(),
-            topic_aliases_v5 => topic_aliases(),
-            subscription_identifiers_v5 => subscription_identifiers(),
-            shared_subscriptions_v311 => shared_subscriptions(V311),
-            shared_subscriptions_v5 => shared_subscriptions(V5),
-            subscription_options_v5 => subscription_options(),
-            request_response_v5 => request_response(),
-            user_properties_v5 => user_properties(),
-            disconnect_while_reconnecting_v311 => disconnect_while_reconnecting(V311),
-            disconnect_while_reconnecting_v5 => disconnect_while_reconnecting(V5),
-            typed_errors_v5 => typed_errors(),
-            stalled_broker_v311 => stalled_broker(V311),
-            stalled_broker_v5 => stalled_broker(V5),
-            handles_dropped_while_subscribed_v311 => handles_dropped_while_subscribed(V311),
-            handles_dropped_while_subscribed_v5 => handles_dropped_while_subscribed(V5),
-            hanging_connector_v311 => hanging_connector(V311),
-            hanging_connector_v5 => hanging_connector(V5),
+        $crate::scenario_tests!($client, Mosquitto);
+    };
+    ($client:ty, $kind:ident) => {
+        $crate::scenario_tests!(@each $client, $kind;
+            pubsub_each_qos_v311 => pubsub_each_qos(V311) [MinimumQoS],
+            pubsub_each_qos_v5 => pubsub_each_qos(V5) [MinimumQoS],
+            wildcards_v311 => wildcards(V311) [OneCopyPerClient],
+            wildcards_v5 => wildcards(V5) [OneCopyPerClient],
+            retained_messages_v311 => retained_messages(V311) [Retained, MinimumQoS],
+            retained_messages_v5 => retained_messages(V5) [Retained, MinimumQoS, NoMatchingSubscribers],
+            will_message_v311 => will_message(V311) [Will, MinimumQoS],
+            will_message_v5 => will_message(V5) [Will, MinimumQoS, MessageProperties],
+            unsubscribe_v311 => unsubscribe(V311) [UnsubAckAlways],
+            unsubscribe_v5 => unsubscribe(V5) [UnsubAckAlways],
+            session_resume_v311 => session_resume(V311) [SessionResume],
+            session_resume_v5 => session_resume(V5) [SessionResume],
+            session_expiry_v5 => session_expiry() [SessionExpiry],
+            broker_restart_v311 => broker_restart(V311) [Persistence, SessionResume],
+            broker_restart_v5 => broker_restart(V5) [Persistence, SessionResume],
+            keep_alive_paused_broker_v311 => keep_alive_paused_broker(V311) [],
+            keep_alive_paused_broker_v5 => keep_alive_paused_broker(V5) [],
+            limit_max_packet_size_v5 => limit_max_packet_size() [Settings],
+            limit_max_inflight_v311 => limit_max_inflight(V311) [Settings],
+            limit_max_inflight_v5 => limit_max_inflight(V5) [Settings],
+            limit_max_topic_alias_v5 => limit_max_topic_alias() [Settings, TopicAliases],
+            topic_aliases_v5 => topic_aliases() [TopicAliases],
+            subscription_identifiers_v5 => subscription_identifiers() [SubscriptionIdentifiers],
+            shared_subscriptions_v311 => shared_subscriptions(V311) [SharedSubscriptions],
+            shared_subscriptions_v5 => shared_subscriptions(V5) [SharedSubscriptions],
+            subscription_options_v5 => subscription_options() [SubscriptionOptions, Retained],
+            request_response_v5 => request_response() [RequestResponse],
+            user_properties_v5 => user_properties() [MessageProperties],
+            disconnect_while_reconnecting_v311 => disconnect_while_reconnecting(V311) [],
+            disconnect_while_reconnecting_v5 => disconnect_while_reconnecting(V5) [],
+            typed_errors_v5 => typed_errors() [Settings, NoMatchingSubscribers],
+            stalled_broker_v311 => stalled_broker(V311) [],
+            stalled_broker_v5 => stalled_broker(V5) [],
+            handles_dropped_while_subscribed_v311 => handles_dropped_while_subscribed(V311) [],
+            handles_dropped_while_subscribed_v5 => handles_dropped_while_subscribed(V5) [],
+            hanging_connector_v311 => hanging_connector(V311) [],
+            hanging_connector_v5 => hanging_connector(V5) [],
         );
     };
-    (@each $client:ty; $($name:ident => $scenario:ident($($arg:ident)?)),* $(,)?) => {
+    (@each $client:ty, $kind:ident;
+        $($name:ident => $scenario:ident($($arg:ident)?) [$($feature:ident),*]),* $(,)?) => {
         $(
             #[test]
             fn $name() {
-                $crate::scenarios::$scenario::<$client>($($crate::scenarios::$arg)?);
+                $crate::run_scenario(
+                    $crate::BrokerKind::$kind,
+                    stringify!($name),
+                    $crate::version_of(&[$($crate::scenarios::$arg)?]),
+                    &[$($crate::Feature::$feature),*],
+                    || $crate::scenarios::$scenario::<$client>($($crate::scenarios::$arg)?),
+                );
             }
         )*
+
+        #[test]
+        fn skipped_scenarios() {
+            $crate::check_skip_list(
+                $crate::BrokerKind::$kind,
+                &[$((
+                    stringify!($name),
+                    $crate::version_of(&[$($crate::scenarios::$arg)?]),
+                    &[$($crate::Feature::$feature),*],
+                )),*],
+            );
+        }
     };
 }
 
@@ -758,11 +788,17 @@ pub fn session_resume<C: TestClient>(version: ProtocolVersion) {
     let resumed: C = connect(&url, ClientOptions::persistent(version, "resume-sub", true));
     let mut unrouted = resumed.unrouted().expect("unrouted stream");
     let got = expect_messages(&mut unrouted, expected.len(), "the queued messages");
-    assert_eq!(
-        summary(&got),
-        expected,
-        "queued messages, once each, in order"
-    );
+    let mut got = summary(&got);
+    if crate::target()
+        .kind
+        .lacks(crate::Feature::OrderAcrossTopics, version)
+        .is_some()
+    {
+        // In order per topic is what MQTT-4.6.0-6 asks of such a broker.
+        got.sort_by(|a, b| a.0.cmp(&b.0));
+        expected.sort_by(|a, b| a.0.cmp(&b.0));
+    }
+    assert_eq!(got, expected, "queued messages, once each, in order");
     expect_silence(&mut unrouted, "no duplicates of queued messages");
     publish(&publ, "sess/2", "live", QoS::ExactlyOnce);
     let live = expect_message(&mut unrouted, "a live message on the resumed subscription");
@@ -1155,7 +1191,9 @@ pub fn topic_aliases<C: TestClient>() {
     let mut off_opts = ClientOptions::new(V5, "aliases-off");
     off_opts.mqtt.topic_alias_policy = TopicAliasPolicy::Off;
     let off: C = connect(&broker.url(), off_opts);
-    assert_eq!(publ.server_capabilities().topic_alias_maximum, 10);
+    // Mosquitto announces 10 (so 12 topics reassign aliases), rumqttd 4096;
+    // limit_max_topic_alias checks an exact value.
+    assert!(publ.server_capabilities().topic_alias_maximum >= 10);
     let mut messages = subscribe(&sub, "al/#", QoS::AtLeastOnce);
 
     let topics: Vec<String> = (0..12)
