@@ -621,6 +621,83 @@ mod tests {
         let _ = fs::remove_dir_all(&dir);
     }
 
+    /// A 5.0 CONNECT for client "p", keep alive 60 s.
+    const CONNECT_V5: &[u8] = b"\x10\x0e\x00\x04MQTT\x05\x02\x00\x3c\x00\x00\x01p";
+    /// A 3.1.1 CONNECT for client "p", keep alive 60 s.
+    const CONNECT_V311: &[u8] = b"\x10\x0d\x00\x04MQTT\x04\x02\x00\x3c\x00\x01p";
+
+    /// Writes `connect` to `port` and returns the packet that comes back, or
+    /// what came before the broker closed or 2 s passed.
+    fn answer_to(port: u16, connect: &[u8]) -> Vec<u8> {
+        let mut stream = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
+        stream.write_all(connect).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0; 64];
+        while let Ok(n @ 1..) = stream.read(&mut buf) {
+            got.extend_from_slice(&buf[..n]);
+            // One whole packet (a CONNACK's remaining length fits one byte).
+            if got.len() >= 2 && got.len() >= 2 + usize::from(got[1]) {
+                break;
+            }
+        }
+        got
+    }
+
+    #[test]
+    fn rumqttd_serves_each_version_on_its_own_listener_and_restarts() {
+        let mut broker = Broker::start_kind(
+            BrokerKind::Rumqttd,
+            ProtocolVersion::V311,
+            BrokerConfig::new(),
+        );
+        let (v311, v5) = (
+            broker.port_for(ProtocolVersion::V311),
+            broker.port_for(ProtocolVersion::V5),
+        );
+        assert_ne!(v311, v5);
+        assert_eq!(broker.port(), v311, "started for 3.1.1");
+        assert_eq!(answer_to(v311, CONNECT_V311), b"\x20\x02\x00\x00");
+        assert_eq!(answer_to(v5, CONNECT_V5)[..4], *b"\x20\x06\x00\x00");
+        assert_eq!(answer_to(v311, CONNECT_V5), b"", "closed without CONNACK");
+        broker.kill();
+        assert!(!accepts(v311) && !accepts(v5));
+        broker.restart();
+        assert_eq!(broker.port_for(ProtocolVersion::V5), v5);
+        assert_eq!(answer_to(v5, CONNECT_V5)[..4], *b"\x20\x06\x00\x00");
+        assert!(fs::read_to_string(&broker.config_path)
+            .unwrap()
+            .contains("max_segment_size = 1048576"));
+    }
+
+    #[test]
+    fn aedes_speaks_3_1_1_refuses_5_0_in_3_1_1_and_restarts() {
+        let mut broker =
+            Broker::start_kind(BrokerKind::Aedes, ProtocolVersion::V5, BrokerConfig::new());
+        let port = broker.port();
+        assert_eq!(broker.port_for(ProtocolVersion::V311), port, "one listener");
+        assert_eq!(answer_to(port, CONNECT_V311), b"\x20\x02\x00\x00");
+        // A 3.1.1 CONNACK, 0x01 unacceptable protocol version (not 5.0's 0x84).
+        assert_eq!(answer_to(port, CONNECT_V5), b"\x20\x02\x00\x01");
+        broker.kill();
+        assert!(!accepts(port));
+        broker.restart();
+        assert_eq!(broker.port(), port);
+        assert_eq!(answer_to(port, CONNECT_V311), b"\x20\x02\x00\x00");
+    }
+
+    #[test]
+    #[should_panic(expected = "aedes cannot run with `persistence` set")]
+    fn a_setting_a_broker_cannot_honour_is_refused() {
+        Broker::start_kind(
+            BrokerKind::Aedes,
+            ProtocolVersion::V311,
+            BrokerConfig::new().persistence(true),
+        );
+    }
+
     #[test]
     fn process_state_reads_our_own_process() {
         let state = process_state(std::process::id()).expect("/proc is mounted");

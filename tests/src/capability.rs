@@ -81,7 +81,8 @@ impl BrokerKind {
         match (self, feature) {
             (Mosquitto, _) => None,
             (Aedes, F::V5) => Some(
-                "MQTT 3.1.1 only: a 5.0 CONNECT gets CONNACK 0x84 (unsupported protocol version)",
+                "MQTT 3.1.1 only: a 5.0 CONNECT gets a 3.1.1 CONNACK with return code \
+                 0x01 (unacceptable protocol version)",
             ),
             (_, F::Settings) => Some(
                 "the scenario sets a Mosquitto option (a limit, max_qos, retain_available...) \

@@ -10,7 +10,10 @@
 //! configuration file, log and persistence directory in a fresh temporary
 //! directory, so tests run in parallel (as `cargo nextest` runs them) without
 //! seeing each other. Mosquitto must be installed (`apt-get install
-//! mosquitto`); see [`mosquitto_binary`] for where it is looked for.
+//! mosquitto`); see [`mosquitto_binary`] for where it is looked for. The
+//! interop tests also need rumqttd 0.20 ([`rumqttd_binary`]) and Aedes 1.2
+//! under Node.js 20 ([`node_binary`], [`aedes_dir`]); docs/INTEROP.md has
+//! their results.
 //!
 //! A test asks for what it needs with [`BrokerConfig`], talks to
 //! [`Broker::addr`] or [`Broker::url`], and can break the broker on purpose:

@@ -31,8 +31,8 @@ mod fallback {
     use std::time::{Duration, Instant};
 
     use mq_e2e::scenarios::{
-        connect, expect_message, expect_silence, publish, subscribe, text, ClientOptions,
-        TestClient, V311, V5,
+        connect, expect_message, expect_silence, publish, subscribe, text, ClientError,
+        ClientOptions, TestClient, V311, V5,
     };
     use mq_e2e::{Broker, BrokerConfig, BrokerKind};
     use mq_proto::QoS;
@@ -58,7 +58,7 @@ mod fallback {
     }
 
     #[test]
-    fn falls_back_on_aedes_connack_0x84() {
+    fn falls_back_on_aedes_refusing_5_0() {
         let broker = Broker::start_kind(BrokerKind::Aedes, V311, BrokerConfig::new());
         let client: TokioClient = connect(&broker.url(), v5_with_fallback("fb-aedes"));
         assert_eq!(client.protocol_version(), V311);
@@ -169,6 +169,23 @@ mod fallback {
         let client: TokioClient = connect(&front.url(), v5_with_fallback("fb-flaky"));
         assert_eq!(client.protocol_version(), V5);
         round_trip(&client, "fb/flaky");
+    }
+
+    /// A broker down at the first dial: the refused dial is the error of
+    /// that connect, not a fallback; once the broker is up, 5.0 it is.
+    #[test]
+    fn a_broker_down_at_the_first_dial_is_no_reason_to_downgrade() {
+        let mut broker = Broker::start_kind(BrokerKind::Mosquitto, V5, BrokerConfig::new());
+        broker.kill();
+        let down = TokioClient::connect(&broker.url(), v5_with_fallback("fb-down"));
+        assert_eq!(
+            down.err(),
+            Some(ClientError::Io(std::io::ErrorKind::ConnectionRefused))
+        );
+        broker.restart();
+        let client: TokioClient = connect(&broker.url(), v5_with_fallback("fb-down"));
+        assert_eq!(client.protocol_version(), V5);
+        round_trip(&client, "fb/down");
     }
 
     /// A cluster whose first node accepts and closes every connection (down
