@@ -32,7 +32,7 @@ mod fallback {
 
     use mq_e2e::scenarios::{
         connect, expect_message, expect_silence, publish, subscribe, text, ClientError,
-        ClientOptions, TestClient, V311, V5,
+        ClientOptions, DisconnectReason, TestClient, V311, V5,
     };
     use mq_e2e::{Broker, BrokerConfig, BrokerKind};
     use mq_proto::QoS;
@@ -77,6 +77,22 @@ mod fallback {
         // The same client options on the 5.0 listener stay on 5.0.
         let v5: TokioClient = connect(&broker.url_for(V5), v5_with_fallback("fb-rumqttd-5"));
         assert_eq!(v5.protocol_version(), V5);
+    }
+
+    /// rumqttd closes every CONNECT with Keep Alive 0 without CONNACK (its
+    /// log: `ZeroKeepAlive`), on both listeners: the 5.0 close sends the
+    /// client to 3.1.1, the 3.1.1 close undoes that, and the first connect
+    /// fails with the close instead of hanging or settling on 3.1.1.
+    #[test]
+    fn rumqttd_closing_every_version_fails_the_first_connect() {
+        let broker = Broker::start_kind(BrokerKind::Rumqttd, V5, BrokerConfig::new());
+        let mut options = v5_with_fallback("fb-ka0");
+        options.mqtt.keep_alive = 0;
+        let result = TokioClient::connect(&broker.url_for(V5), options);
+        assert_eq!(
+            result.err(),
+            Some(ClientError::Connect(DisconnectReason::TransportClosed))
+        );
     }
 
     /// A loopback listener in front of a broker that closes the first
