@@ -36,6 +36,10 @@
 //! restarts them with their session store, through every adapter
 //! ([`crash_tests!`]).
 //!
+//! [`cluster`] kills one node of two bridged brokers mid-stream and checks
+//! that clients with a failover list resume on the other
+//! ([`cluster_tests!`]).
+//!
 //! [`pki`] makes throwaway certificates (a CA, server and client
 //! certificates, an unrelated CA) for the TLS tests.
 //!
@@ -45,6 +49,7 @@
 #![deny(missing_docs)]
 
 mod broker;
+pub mod cluster;
 mod config;
 pub mod crash;
 pub mod pki;
