@@ -90,7 +90,7 @@ fn refused(reason_code: ReasonCode) -> Event {
     })))
 }
 
-fn protocol_error(reason_code: ReasonCode, violation: ProtocolViolation) -> Event {
+pub(super) fn protocol_error(reason_code: ReasonCode, violation: ProtocolViolation) -> Event {
     Event::Disconnected(DisconnectReason::ProtocolError {
         reason_code,
         violation,

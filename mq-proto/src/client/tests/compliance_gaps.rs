@@ -1,0 +1,366 @@
+//! Compliance statements that had no test of their own, or one on the other
+//! protocol version's bytes only: a Response Topic that is not UTF-8 from the
+//! broker, share names with wildcards, a QoS 2 PUBLISH resent before its
+//! PUBREC, resend order when it differs from packet identifier order, and
+//! 3.1.1 bytes for rows shown on 5.0 bytes.
+//!
+//! Statement ids are MQTT 5.0 unless marked 3.1.1.
+
+use alloc::vec;
+
+use super::connection::protocol_error;
+use super::flows::{
+    drop_transport, durable, msg, options, published, reconnect, subscribe_packet,
+    unsubscribe_packet, CONNACK_SESSION_PRESENT, CONNECT_RESUME,
+};
+use super::harness::Scenario;
+use crate::client::{CommandError, Event, Options, ProtocolViolation};
+use crate::codec::{DecodeError, Packet, PacketType, ProtocolVersion, QoS, ReasonCode};
+use crate::topic::TopicError;
+
+/// Options for a 3.1.1 client that keeps its session (Clean Session 0).
+fn durable_v311() -> Options {
+    let mut o = Options::new("c");
+    o.protocol_version = ProtocolVersion::V311;
+    o.clean_start = false;
+    o
+}
+
+/// CONNECT 3.1.1 for [`durable_v311`]: Clean Session 0, keep alive 60, "c".
+const CONNECT_V311_RESUME: &[u8] = &[
+    0x10, 0x0D, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, // MQTT, level 4
+    0x00, 0x00, 0x3C, // flags: Clean Session 0; keep alive 60
+    0x00, 0x01, b'c', // client identifier "c"
+];
+
+/// CONNACK 3.1.1: Session Present 1, accepted.
+const CONNACK_V311_SESSION_PRESENT: &[u8] = &[0x20, 0x02, 0x01, 0x00];
+
+// ---------------------------------------------------------------- UTF-8 fields
+
+/// MQTT-3.3.2-13, MQTT-1.5.4-1, MQTT-1.5.4-2: a PUBLISH whose Response Topic
+/// is ill-formed UTF-8, a surrogate or holds U+0000 is a Malformed Packet:
+/// DISCONNECT 0x81, and the event names the field. The same PUBLISH with a
+/// valid Response Topic is delivered.
+#[test]
+fn response_topic_that_is_not_utf8_from_the_broker_is_a_malformed_packet() {
+    let publish_with_response_topic = |topic: &[u8; 2]| {
+        [
+            0x30, 0x09, // PUBLISH QoS 0, remaining length 9
+            0x00, 0x01, b'a', // topic "a"
+            0x05, 0x08, 0x00, 0x02, topic[0], topic[1], // Response Topic
+        ]
+    };
+    let cases: [(&[u8; 2], DecodeError); 3] = [
+        (b"\xC3\x28", DecodeError::InvalidUtf8("Response Topic")),
+        (b"\xED\xA0", DecodeError::InvalidUtf8("Response Topic")),
+        (b"r\x00", DecodeError::NullCharacter("Response Topic")),
+    ];
+    for (topic, err) in cases {
+        let mut s = Scenario::connected_v5(Options::new("c"));
+        s.broker_sends(&publish_with_response_topic(topic));
+        s.expect_written(&[0xE0, 0x01, 0x81]);
+        s.expect_events(&[protocol_error(
+            ReasonCode::MalformedPacket,
+            ProtocolViolation::Decode(err),
+        )]);
+    }
+    let mut s = Scenario::connected_v5(Options::new("c"));
+    s.broker_sends(&publish_with_response_topic(b"rt"));
+    s.expect_written(&[]);
+    let events = s.events();
+    assert!(
+        matches!(&events[..], [Event::Message(m)]
+            if m.properties.response_topic.as_deref() == Some("rt")),
+        "{events:?}"
+    );
+}
+
+// ---------------------------------------------------------------- shared subscriptions
+
+/// MQTT-4.8.2-2: a ShareName holding `+` or `#` is refused by subscribe and
+/// unsubscribe before anything is written, and by the decoder; a ShareName
+/// without them is sent.
+#[test]
+fn share_name_with_a_wildcard_is_refused() {
+    let mut s = Scenario::connected_v5(Options::new("c"));
+    for filter in ["$share/a+/x", "$share/+/x", "$share/a#/x", "$share/#/x"] {
+        let refused = Err(CommandError::InvalidTopic(
+            TopicError::InvalidSharedSubscription,
+        ));
+        let subscribe = subscribe_packet(&[(filter, options(QoS::AtMostOnce))]);
+        assert_eq!(s.client.subscribe(s.now, subscribe), refused, "{filter}");
+        let unsubscribe = unsubscribe_packet(&[filter]);
+        assert_eq!(
+            s.client.unsubscribe(s.now, unsubscribe),
+            refused,
+            "{filter}"
+        );
+        s.expect_written(&[]);
+
+        let mut bytes = vec![0x82, 0x00, 0x00, 0x01, 0x00, 0x00, filter.len() as u8];
+        bytes.extend_from_slice(filter.as_bytes());
+        bytes.push(0x00);
+        bytes[1] = (bytes.len() - 2) as u8;
+        assert_eq!(
+            Packet::decode(&bytes::Bytes::from(bytes), ProtocolVersion::V5),
+            Err(DecodeError::InvalidTopicFilter(
+                TopicError::InvalidSharedSubscription
+            )),
+            "{filter}"
+        );
+    }
+    let subscribe = subscribe_packet(&[("$share/ab/x", options(QoS::AtMostOnce))]);
+    s.client
+        .subscribe(s.now, subscribe)
+        .expect("a valid share name");
+    assert_eq!(s.written()[5..][..13], *b"\x00\x0B$share/ab/x");
+}
+
+// ---------------------------------------------------------------- QoS 2 resend before PUBREC
+
+/// MQTT-4.3.3-3 (3.1.1: MQTT-4.3.3-1), MQTT-3.3.1-1, MQTT-4.4.0-1: a QoS 2
+/// PUBLISH the broker never answered with PUBREC stays unacknowledged across
+/// a lost connection and is sent again, DUP 1 and the same identifier, on
+/// the resumed session (twice lost, twice resent); the flow then completes.
+#[test]
+fn qos2_publish_without_pubrec_is_resent_with_dup_after_reconnect() {
+    let mut s = Scenario::connected_v5(durable());
+    let id = s
+        .client
+        .publish(s.now, msg("b", QoS::ExactlyOnce, b"2"))
+        .unwrap();
+    s.expect_written(&[0x34, 0x07, 0x00, 0x01, b'b', 0x00, 0x01, 0x00, b'2']);
+    for _ in 0..2 {
+        drop_transport(&mut s);
+        assert_eq!(reconnect(&mut s, CONNACK_SESSION_PRESENT), CONNECT_RESUME);
+        s.expect_events(&[Event::Connected {
+            session_present: true,
+        }]);
+        // PUBLISH QoS 2 DUP 1, identifier 1
+        s.expect_written(&[0x3C, 0x07, 0x00, 0x01, b'b', 0x00, 0x01, 0x00, b'2']);
+    }
+    s.broker_sends(&[0x50, 0x02, 0x00, 0x01]); // PUBREC 1
+    s.expect_written(&[0x62, 0x02, 0x00, 0x01]); // PUBREL 1
+    s.broker_sends(&[0x70, 0x02, 0x00, 0x01]); // PUBCOMP 1
+    s.expect_events(&[published(id, ReasonCode::Success)]);
+}
+
+/// 3.1.1 MQTT-4.3.3-1, MQTT-3.3.1-1, MQTT-4.4.0-1, MQTT-2.3.1-3 on 3.1.1
+/// bytes: the same with Clean Session 0.
+#[test]
+fn qos2_publish_without_pubrec_is_resent_with_dup_after_reconnect_v311_bytes() {
+    let mut s = Scenario::connected_v311(durable_v311());
+    let id = s
+        .client
+        .publish(s.now, msg("b", QoS::ExactlyOnce, b"2"))
+        .unwrap();
+    s.expect_written(&[0x34, 0x06, 0x00, 0x01, b'b', 0x00, 0x01, b'2']);
+    drop_transport(&mut s);
+    assert_eq!(
+        reconnect(&mut s, CONNACK_V311_SESSION_PRESENT),
+        CONNECT_V311_RESUME
+    );
+    s.expect_events(&[Event::Connected {
+        session_present: true,
+    }]);
+    s.expect_written(&[0x3C, 0x06, 0x00, 0x01, b'b', 0x00, 0x01, b'2']); // DUP 1, id 1
+    s.broker_sends(&[0x50, 0x02, 0x00, 0x01]);
+    s.expect_written(&[0x62, 0x02, 0x00, 0x01]);
+    s.broker_sends(&[0x70, 0x02, 0x00, 0x01]);
+    s.expect_events(&[published(id, ReasonCode::Success)]);
+}
+
+// ---------------------------------------------------------------- resend order
+
+/// Publishes and acknowledges QoS 1 messages until the next packet
+/// identifier is 65534.
+fn use_up_packet_ids(s: &mut Scenario) {
+    for id in 1..=65533u16 {
+        s.client
+            .publish(s.now, msg("z", QoS::AtLeastOnce, b""))
+            .unwrap();
+        s.written();
+        let [hi, lo] = id.to_be_bytes();
+        s.broker_sends(&[0x40, 0x02, hi, lo]);
+        s.events();
+    }
+}
+
+/// MQTT-4.6.0-1, MQTT-4.4.0-1: after the packet identifiers wrap, the
+/// messages in flight were sent as 65534, 65535, 1 (1 reused); on the resumed
+/// session they go again in that order (send order), not in identifier order.
+#[test]
+fn resend_order_is_send_order_after_packet_ids_wrap() {
+    let mut s = Scenario::connected_v5(durable());
+    use_up_packet_ids(&mut s);
+    let x = s.client.publish(s.now, msg("x", QoS::AtLeastOnce, b"1"));
+    let y = s.client.publish(s.now, msg("y", QoS::ExactlyOnce, b"2"));
+    let z = s.client.publish(s.now, msg("z", QoS::AtLeastOnce, b"3"));
+    let (x, y, z) = (x.unwrap(), y.unwrap(), z.unwrap());
+    s.expect_written(&[
+        0x32, 0x07, 0x00, 0x01, b'x', 0xFF, 0xFE, 0x00, b'1', // QoS 1, id 65534
+        0x34, 0x07, 0x00, 0x01, b'y', 0xFF, 0xFF, 0x00, b'2', // QoS 2, id 65535
+        0x32, 0x07, 0x00, 0x01, b'z', 0x00, 0x01, 0x00, b'3', // QoS 1, id 1
+    ]);
+    drop_transport(&mut s);
+    reconnect(&mut s, CONNACK_SESSION_PRESENT);
+    s.events();
+    s.expect_written(&[
+        0x3A, 0x07, 0x00, 0x01, b'x', 0xFF, 0xFE, 0x00, b'1', // DUP, id 65534
+        0x3C, 0x07, 0x00, 0x01, b'y', 0xFF, 0xFF, 0x00, b'2', // DUP, id 65535
+        0x3A, 0x07, 0x00, 0x01, b'z', 0x00, 0x01, 0x00, b'3', // DUP, id 1
+    ]);
+    s.broker_sends(&[0x40, 0x02, 0x00, 0x01, 0x40, 0x02, 0xFF, 0xFE]); // PUBACK 1, 65534
+    s.broker_sends(&[0x50, 0x02, 0xFF, 0xFF]); // PUBREC 65535
+    s.expect_written(&[0x62, 0x02, 0xFF, 0xFF]); // PUBREL 65535
+    s.broker_sends(&[0x70, 0x02, 0xFF, 0xFF]); // PUBCOMP 65535
+    s.expect_events(&[
+        published(z, ReasonCode::Success),
+        published(x, ReasonCode::Success),
+        published(y, ReasonCode::Success),
+    ]);
+}
+
+/// 3.1.1 MQTT-4.6.0-1, MQTT-4.4.0-1, MQTT-2.3.1-3, MQTT-3.3.1-1 on 3.1.1
+/// bytes: the same resend order, DUP 1 and the original identifiers.
+#[test]
+fn resend_order_is_send_order_after_packet_ids_wrap_v311_bytes() {
+    let mut s = Scenario::connected_v311(durable_v311());
+    use_up_packet_ids(&mut s);
+    for (topic, qos) in [
+        ("x", QoS::AtLeastOnce),
+        ("y", QoS::ExactlyOnce),
+        ("z", QoS::AtLeastOnce),
+    ] {
+        s.client.publish(s.now, msg(topic, qos, b"")).unwrap();
+    }
+    s.expect_written(&[
+        0x32, 0x05, 0x00, 0x01, b'x', 0xFF, 0xFE, // QoS 1, id 65534
+        0x34, 0x05, 0x00, 0x01, b'y', 0xFF, 0xFF, // QoS 2, id 65535
+        0x32, 0x05, 0x00, 0x01, b'z', 0x00, 0x01, // QoS 1, id 1
+    ]);
+    drop_transport(&mut s);
+    assert_eq!(
+        reconnect(&mut s, CONNACK_V311_SESSION_PRESENT),
+        CONNECT_V311_RESUME
+    );
+    s.events();
+    s.expect_written(&[
+        0x3A, 0x05, 0x00, 0x01, b'x', 0xFF, 0xFE, // DUP, id 65534
+        0x3C, 0x05, 0x00, 0x01, b'y', 0xFF, 0xFF, // DUP, id 65535
+        0x3A, 0x05, 0x00, 0x01, b'z', 0x00, 0x01, // DUP, id 1
+    ]);
+}
+
+// ---------------------------------------------------------------- 3.1.1 bytes
+
+/// 3.1.1 MQTT-2.2.2-2: every packet a broker sends, with any flags but the
+/// required ones, closes the connection (no DISCONNECT on 3.1.1) and names
+/// the packet type and flags.
+#[test]
+fn wrong_fixed_header_flags_close_the_connection_v311_bytes() {
+    let from_broker: [(PacketType, &[u8]); 7] = [
+        (PacketType::PubAck, &[0x02, 0x00, 0x01]),
+        (PacketType::PubRec, &[0x02, 0x00, 0x01]),
+        (PacketType::PubComp, &[0x02, 0x00, 0x01]),
+        (PacketType::SubAck, &[0x03, 0x00, 0x01, 0x00]),
+        (PacketType::UnsubAck, &[0x02, 0x00, 0x01]),
+        (PacketType::PingResp, &[0x00]),
+        (PacketType::PubRel, &[0x02, 0x00, 0x01]),
+    ];
+    for (packet_type, rest) in from_broker {
+        let required = if packet_type == PacketType::PubRel {
+            0b0010
+        } else {
+            0
+        };
+        for flags in (0u8..16).filter(|&f| f != required) {
+            let mut s = Scenario::connected_v311(Options::new("c"));
+            let mut bytes = vec![(packet_type as u8) << 4 | flags];
+            bytes.extend_from_slice(rest);
+            s.broker_sends(&bytes);
+            s.expect_written(&[]);
+            s.expect_events(&[protocol_error(
+                ReasonCode::MalformedPacket,
+                ProtocolViolation::Decode(DecodeError::InvalidFixedHeaderFlags {
+                    packet_type,
+                    flags,
+                }),
+            )]);
+        }
+    }
+}
+
+/// 3.1.1 MQTT-3.2.0-1: a PUBLISH before CONNACK ends the connection; on
+/// 3.1.1 without a DISCONNECT.
+#[test]
+fn publish_before_connack_closes_the_connection_v311_bytes() {
+    let mut o = Options::new("c");
+    o.protocol_version = ProtocolVersion::V311;
+    let mut s = Scenario::new(o);
+    s.client.connect(s.now).unwrap();
+    s.written();
+    s.broker_sends(&[0x30, 0x04, 0x00, 0x01, b't', b'x']);
+    s.expect_written(&[]);
+    s.expect_events(&[protocol_error(
+        ReasonCode::ProtocolError,
+        ProtocolViolation::UnexpectedPacket(PacketType::Publish),
+    )]);
+}
+
+/// 3.1.1 MQTT-3.2.2-1: Session Present 1 in answer to Clean Session 1 ends
+/// the connection without a DISCONNECT.
+#[test]
+fn session_present_after_clean_session_closes_the_connection_v311_bytes() {
+    let mut o = Options::new("c");
+    o.protocol_version = ProtocolVersion::V311;
+    let mut s = Scenario::new(o);
+    s.client.connect(s.now).unwrap();
+    assert_eq!(s.written()[9], 0x02, "Clean Session 1");
+    s.broker_sends(CONNACK_V311_SESSION_PRESENT);
+    s.expect_written(&[]);
+    s.expect_events(&[protocol_error(
+        ReasonCode::ProtocolError,
+        ProtocolViolation::SessionPresentOnCleanStart,
+    )]);
+}
+
+/// 3.1.1 MQTT-3.8.4-5: a SUBACK with more return codes than filters ends the
+/// connection without a DISCONNECT, and makes no subscription.
+#[test]
+fn suback_with_wrong_code_count_closes_the_connection_v311_bytes() {
+    let mut s = Scenario::connected_v311(Options::new("c"));
+    let subscribe = subscribe_packet(&[("a", options(QoS::AtMostOnce))]);
+    s.client.subscribe(s.now, subscribe).unwrap();
+    s.written();
+    s.broker_sends(&[0x90, 0x04, 0x00, 0x01, 0x00, 0x00]); // two codes for one filter
+    s.expect_written(&[]);
+    s.expect_events(&[protocol_error(
+        ReasonCode::ProtocolError,
+        ProtocolViolation::ReasonCodeCount {
+            packet_type: PacketType::SubAck,
+            expected: 1,
+            got: 2,
+        },
+    )]);
+    assert!(s.client.subscriptions().is_empty());
+}
+
+/// 3.1.1 MQTT-3.14.4-2: after DISCONNECT nothing more is written on that
+/// connection: publishes, subscribes and the keep-alive timer write nothing.
+#[test]
+fn nothing_is_written_after_disconnect_v311_bytes() {
+    let mut s = Scenario::connected_v311(Options::new("c"));
+    s.client
+        .disconnect(s.now, crate::codec::Disconnect::default())
+        .unwrap();
+    s.expect_written(&[0xE0, 0x00]);
+    s.events();
+    let _ = s.client.publish(s.now, msg("t", QoS::AtLeastOnce, b"x"));
+    let _ = s.client.publish(s.now, msg("t", QoS::AtMostOnce, b"x"));
+    let subscribe = subscribe_packet(&[("a", options(QoS::AtMostOnce))]);
+    let _ = s.client.subscribe(s.now, subscribe);
+    s.advance(core::time::Duration::from_secs(600));
+    s.expect_written(&[]);
+}
