@@ -1,11 +1,13 @@
-//! "This field is a UTF-8 Encoded String" (MQTT-3.1.3-11 Will Topic,
-//! MQTT-3.3.2-13 Response Topic, MQTT-3.8.3-1 SUBSCRIBE and MQTT-3.10.3-1
-//! UNSUBSCRIBE Topic Filters; 3.1.1: MQTT-3.8.3-1, MQTT-3.10.3-1): bytes that
-//! are not one in exactly that field are refused with the error naming the
-//! field, while the same packet with a valid string there decodes. On the
-//! encode side a user cannot build such a string ([`MqttString`] holds UTF-8
-//! only; `try_from_bytes` refuses the rest), and U+0000 in that field is
-//! refused by the encoder.
+//! "This field is a UTF-8 Encoded String": Will Topic (MQTT-3.1.3-11; 3.1.1
+//! MQTT-3.1.3-10), Response Topic (MQTT-3.3.2-13), SUBSCRIBE and UNSUBSCRIBE
+//! Topic Filters (MQTT-3.8.3-1, MQTT-3.10.3-1), Client Identifier
+//! (MQTT-3.1.3-4), User Name (MQTT-3.1.3-12; 3.1.1 MQTT-3.1.3-11), Content
+//! Type (MQTT-3.3.2-19). Bytes that are not one (ill-formed, a surrogate,
+//! U+0000) in exactly that field are refused with the error naming the field,
+//! while the same packet with a valid string there decodes. On the encode
+//! side a user cannot build such a string ([`MqttString`] holds UTF-8 only;
+//! `try_from_bytes` refuses the rest), and U+0000 in that field is refused by
+//! the encoder.
 
 use alloc::vec;
 use alloc::vec::Vec;
@@ -123,6 +125,48 @@ fn unsubscribe_filter_that_is_not_utf8_is_refused() {
     }
 }
 
+/// MQTT-3.1.3-4 (both versions), MQTT-3.1.3-12 (3.1.1: MQTT-3.1.3-11): the
+/// Client Identifier and the User Name of a CONNECT: decode.
+#[test]
+fn client_identifier_and_user_name_that_are_not_utf8_are_refused() {
+    let connect = |version: ProtocolVersion, client_id: &[u8], user_name: Option<&[u8]>| {
+        let level = if version == V5 { 0x05 } else { 0x04 };
+        let flags = if user_name.is_some() { 0x82 } else { 0x02 };
+        let mut body = vec![0x00, 0x04, b'M', b'Q', b'T', b'T', level, flags, 0x00, 0x00];
+        if version == V5 {
+            body.push(0x00); // CONNECT properties
+        }
+        for field in [Some(client_id), user_name].into_iter().flatten() {
+            body.extend_from_slice(&[0x00, field.len() as u8]);
+            body.extend_from_slice(field);
+        }
+        packet(0x10, &body)
+    };
+    for version in [V311, V5] {
+        assert_decodes(&connect(version, b"ab", Some(b"ab")), version);
+        for (bad, err) in bad_strings("client identifier") {
+            assert_decode_err(&connect(version, bad, None), version, err);
+        }
+        for (bad, err) in bad_strings("user name") {
+            assert_decode_err(&connect(version, b"c", Some(bad)), version, err);
+        }
+    }
+}
+
+/// MQTT-3.3.2-19: the Content Type of a PUBLISH: decode.
+#[test]
+fn content_type_that_is_not_utf8_is_refused() {
+    let content_type = |value: &[u8]| {
+        let mut p = vec![0x03, 0x00, value.len() as u8];
+        p.extend_from_slice(value);
+        publish_v5_with(&p)
+    };
+    assert_decodes(&content_type(b"ab"), V5);
+    for (bad, err) in bad_strings("Content Type") {
+        assert_decode_err(&content_type(bad), V5, err);
+    }
+}
+
 /// The constructor side: an [`MqttString`] cannot hold what is not a UTF-8
 /// Encoded String, so no field the client writes can.
 #[test]
@@ -150,6 +194,8 @@ fn encoder_refuses_u0000_in_each_utf8_field() {
     will_response.properties.response_topic = Some("r\0".into());
     let mut publish = Publish::new("t", Bytes::new());
     publish.properties.response_topic = Some("r\0".into());
+    let mut content_type = Publish::new("t", Bytes::new());
+    content_type.properties.content_type = Some("c\0".into());
     let subscribe = |filter: &str| Subscribe {
         packet_id: 1,
         subscriptions: vec![SubscribeFilter {
@@ -178,6 +224,11 @@ fn encoder_refuses_u0000_in_each_utf8_field() {
         ),
         (with_will(V5, will_response).into(), V5, nul_topic.clone()),
         (publish.into(), V5, nul_topic),
+        (
+            content_type.into(),
+            V5,
+            EncodeError::NullCharacter("Content Type"),
+        ),
         (subscribe("a\0").into(), V311, nul_filter.clone()),
         (subscribe("a\0").into(), V5, nul_filter.clone()),
         (unsubscribe("a\0").into(), V311, nul_filter.clone()),
