@@ -1,8 +1,8 @@
 //! Compliance statements that had no test of their own, or one on the other
 //! protocol version's bytes only: a Response Topic that is not UTF-8 from the
 //! broker, share names with wildcards, a QoS 2 PUBLISH resent before its
-//! PUBREC, resend order when it differs from packet identifier order, and
-//! 3.1.1 bytes for rows shown on 5.0 bytes.
+//! PUBREC, resend order when it differs from packet identifier order, a byte
+//! order mark kept in strings, and 3.1.1 bytes for rows shown on 5.0 bytes.
 //!
 //! Statement ids are MQTT 5.0 unless marked 3.1.1.
 
@@ -363,4 +363,61 @@ fn nothing_is_written_after_disconnect_v311_bytes() {
     let _ = s.client.subscribe(s.now, subscribe);
     s.advance(core::time::Duration::from_secs(600));
     s.expect_written(&[]);
+}
+
+/// 3.1.1 MQTT-4.6.0-4 on 3.1.1 bytes: PUBRECs that arrive in another order
+/// than their PUBLISHes were sent get their PUBRELs in arrival order.
+#[test]
+fn pubrels_follow_the_order_of_pubrecs_v311_bytes() {
+    let mut s = Scenario::connected_v311(Options::new("c"));
+    for topic in ["x", "y", "z"] {
+        s.client
+            .publish(s.now, msg(topic, QoS::ExactlyOnce, b""))
+            .unwrap();
+    }
+    s.written();
+    s.broker_sends(&[
+        0x50, 0x02, 0x00, 0x03, // PUBREC 3
+        0x50, 0x02, 0x00, 0x01, // PUBREC 1
+        0x50, 0x02, 0x00, 0x02, // PUBREC 2
+    ]);
+    s.expect_written(&[
+        0x62, 0x02, 0x00, 0x03, // PUBREL 3
+        0x62, 0x02, 0x00, 0x01, // PUBREL 1
+        0x62, 0x02, 0x00, 0x02, // PUBREL 2
+    ]);
+}
+
+/// MQTT-1.5.4-3 (3.1.1: MQTT-1.5.3-3): EF BB BF (U+FEFF) in a topic and in a
+/// User Property is kept where it is, at the start and inside, on both
+/// versions.
+#[test]
+fn byte_order_mark_is_kept_in_strings() {
+    let topic: &[u8] = b"\xEF\xBB\xBFa/\xEF\xBB\xBF";
+    for version in [ProtocolVersion::V311, ProtocolVersion::V5] {
+        let mut s = if version == ProtocolVersion::V5 {
+            Scenario::connected_v5(Options::new("c"))
+        } else {
+            Scenario::connected_v311(Options::new("c"))
+        };
+        let mut bytes = vec![0x30, 0x00, 0x00, topic.len() as u8];
+        bytes.extend_from_slice(topic);
+        if version == ProtocolVersion::V5 {
+            // User Property ("\u{FEFF}k", "v")
+            bytes.extend_from_slice(&[0x0A, 0x26, 0x00, 0x04, 0xEF, 0xBB, 0xBF, b'k']);
+            bytes.extend_from_slice(&[0x00, 0x01, b'v']);
+        }
+        bytes[1] = (bytes.len() - 2) as u8;
+        s.broker_sends(&bytes);
+        let events = s.events();
+        let [Event::Message(m)] = &events[..] else {
+            panic!("{version:?}: {events:?}");
+        };
+        assert_eq!(m.topic.as_bytes().as_ref(), topic, "{version:?}");
+        assert_eq!(m.topic.as_str(), "\u{FEFF}a/\u{FEFF}");
+        if version == ProtocolVersion::V5 {
+            let (name, _) = &m.properties.user_properties[0];
+            assert_eq!(name.as_str(), "\u{FEFF}k");
+        }
+    }
 }
