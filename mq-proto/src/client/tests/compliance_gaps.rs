@@ -347,22 +347,29 @@ fn suback_with_wrong_code_count_closes_the_connection_v311_bytes() {
     assert!(s.client.subscriptions().is_empty());
 }
 
-/// 3.1.1 MQTT-3.14.4-2: after DISCONNECT nothing more is written on that
-/// connection: publishes, subscribes and the keep-alive timer write nothing.
+/// MQTT-3.14.4-1 (3.1.1: MQTT-3.14.4-2), on both versions' bytes: after
+/// DISCONNECT nothing more is written on that connection: publishes,
+/// subscribes and the keep-alive timer write nothing.
 #[test]
-fn nothing_is_written_after_disconnect_v311_bytes() {
-    let mut s = Scenario::connected_v311(Options::new("c"));
-    s.client
-        .disconnect(s.now, crate::codec::Disconnect::default())
-        .unwrap();
-    s.expect_written(&[0xE0, 0x00]);
-    s.events();
-    let _ = s.client.publish(s.now, msg("t", QoS::AtLeastOnce, b"x"));
-    let _ = s.client.publish(s.now, msg("t", QoS::AtMostOnce, b"x"));
-    let subscribe = subscribe_packet(&[("a", options(QoS::AtMostOnce))]);
-    let _ = s.client.subscribe(s.now, subscribe);
-    s.advance(core::time::Duration::from_secs(600));
-    s.expect_written(&[]);
+fn nothing_is_written_after_disconnect() {
+    for version in [ProtocolVersion::V311, ProtocolVersion::V5] {
+        let mut s = if version == ProtocolVersion::V5 {
+            Scenario::connected_v5(Options::new("c"))
+        } else {
+            Scenario::connected_v311(Options::new("c"))
+        };
+        s.client
+            .disconnect(s.now, crate::codec::Disconnect::default())
+            .unwrap();
+        s.expect_written(&[0xE0, 0x00]);
+        s.events();
+        let _ = s.client.publish(s.now, msg("t", QoS::AtLeastOnce, b"x"));
+        let _ = s.client.publish(s.now, msg("t", QoS::AtMostOnce, b"x"));
+        let subscribe = subscribe_packet(&[("a", options(QoS::AtMostOnce))]);
+        let _ = s.client.subscribe(s.now, subscribe);
+        s.advance(core::time::Duration::from_secs(600));
+        s.expect_written(&[]);
+    }
 }
 
 /// 3.1.1 MQTT-4.6.0-4 on 3.1.1 bytes: PUBRECs that arrive in another order
@@ -419,5 +426,103 @@ fn byte_order_mark_is_kept_in_strings() {
             let (name, _) = &m.properties.user_properties[0];
             assert_eq!(name.as_str(), "\u{FEFF}k");
         }
+    }
+}
+
+/// MQTT-4.3.3-7: a QoS 2 PUBLISH once sent is not expired: a minute past its
+/// Message Expiry Interval without PUBREC, and across a resumed session, it
+/// stays in flight, is sent again, and completes.
+#[test]
+fn sent_qos2_publish_is_not_expired() {
+    let mut s = Scenario::connected_v5(durable());
+    let mut p = msg("a", QoS::ExactlyOnce, b"x");
+    p.properties.message_expiry_interval = Some(10);
+    let id = s.client.publish(s.now, p).unwrap();
+    let sent = [
+        0x34, 0x0C, 0x00, 0x01, b'a', 0x00, 0x01, // QoS 2, id 1
+        0x05, 0x02, 0x00, 0x00, 0x00, 0x0A, b'x', // Message Expiry Interval 10
+    ];
+    s.expect_written(&sent);
+    s.advance(core::time::Duration::from_secs(60));
+    s.broker_sends(&[0xD0, 0x00]); // PINGRESP to the keep-alive ping
+    s.written();
+    s.expect_events(&[]);
+    assert_eq!(s.client.in_flight(), 1);
+    drop_transport(&mut s);
+    reconnect(&mut s, CONNACK_SESSION_PRESENT);
+    s.events();
+    let resent = s.written();
+    assert_eq!(resent[0], 0x3C, "PUBLISH QoS 2 DUP 1: {resent:02X?}");
+    assert_eq!(resent[5..7], [0x00, 0x01], "identifier 1: {resent:02X?}");
+    s.broker_sends(&[0x50, 0x02, 0x00, 0x01]); // PUBREC 1
+    s.expect_written(&[0x62, 0x02, 0x00, 0x01]); // PUBREL 1
+    s.broker_sends(&[0x70, 0x02, 0x00, 0x01]); // PUBCOMP 1
+    s.expect_events(&[published(id, ReasonCode::Success)]);
+    assert_eq!(s.client.stats().dropped_expired, 0);
+}
+
+/// 3.1.1 MQTT-1.5.3-1, MQTT-1.5.3-2 on 3.1.1 bytes: a topic that is
+/// ill-formed UTF-8, a surrogate or holds U+0000 closes the connection (no
+/// DISCONNECT on 3.1.1) and nothing is delivered.
+#[test]
+fn topic_that_is_not_utf8_closes_the_connection_v311_bytes() {
+    let cases: [(&[u8; 3], DecodeError); 3] = [
+        (b"a\xC3\x28", DecodeError::InvalidUtf8("topic name")),
+        (b"\xED\xA0\x80", DecodeError::InvalidUtf8("topic name")),
+        (b"a\x00b", DecodeError::NullCharacter("topic name")),
+    ];
+    for (topic, err) in cases {
+        let mut s = Scenario::connected_v311(Options::new("c"));
+        let mut publish = vec![0x30, 0x06, 0x00, 0x03];
+        publish.extend_from_slice(topic);
+        publish.push(b'x');
+        s.broker_sends(&publish);
+        s.expect_written(&[]);
+        s.expect_events(&[protocol_error(
+            ReasonCode::MalformedPacket,
+            ProtocolViolation::Decode(err),
+        )]);
+    }
+}
+
+/// 3.1.1 MQTT-3.1.0-2 on 3.1.1: one CONNECT per network connection.
+#[test]
+fn connect_on_an_open_connection_is_refused_v311() {
+    let mut s = Scenario::connected_v311(Options::new("c"));
+    assert_eq!(s.client.connect(s.now), Err(CommandError::AlreadyConnected));
+    s.expect_written(&[]);
+}
+
+/// MQTT-3.3.1-3 (3.1.1: MQTT-3.3.1-3), on both versions' bytes: a DUP flag
+/// the user set on a new message is not written; DUP is 1 only on the resend.
+#[test]
+fn user_dup_flag_is_cleared_on_a_new_message() {
+    for version in [ProtocolVersion::V311, ProtocolVersion::V5] {
+        let (mut s, first, resent): (_, &[u8], &[u8]) = if version == ProtocolVersion::V5 {
+            (
+                Scenario::connected_v5(durable()),
+                &[0x32, 0x07, 0x00, 0x01, b'a', 0x00, 0x01, 0x00, b'x'],
+                &[0x3A, 0x07, 0x00, 0x01, b'a', 0x00, 0x01, 0x00, b'x'],
+            )
+        } else {
+            (
+                Scenario::connected_v311(durable_v311()),
+                &[0x32, 0x06, 0x00, 0x01, b'a', 0x00, 0x01, b'x'],
+                &[0x3A, 0x06, 0x00, 0x01, b'a', 0x00, 0x01, b'x'],
+            )
+        };
+        let mut p = msg("a", QoS::AtLeastOnce, b"x");
+        p.dup = true;
+        s.client.publish(s.now, p).unwrap();
+        s.expect_written(first);
+        drop_transport(&mut s);
+        let connack: &[u8] = if version == ProtocolVersion::V5 {
+            CONNACK_SESSION_PRESENT
+        } else {
+            CONNACK_V311_SESSION_PRESENT
+        };
+        reconnect(&mut s, connack);
+        s.events();
+        s.expect_written(resent);
     }
 }
