@@ -40,6 +40,9 @@
 //! that clients with a failover list resume on the other
 //! ([`cluster_tests!`]).
 //!
+//! [`closing`] checks that the client closes the socket after its
+//! DISCONNECT, against a broker of the test's own ([`closing_tests!`]).
+//!
 //! [`pki`] makes throwaway certificates (a CA, server and client
 //! certificates, an unrelated CA) for the TLS tests.
 //!
@@ -49,6 +52,7 @@
 #![deny(missing_docs)]
 
 mod broker;
+pub mod closing;
 pub mod cluster;
 mod config;
 pub mod crash;

@@ -192,6 +192,7 @@ impl TestClient for BlockingClient {
 
 mq_e2e::scenario_tests!(BlockingClient);
 mq_e2e::cluster_tests!(BlockingClient);
+mq_e2e::closing_tests!(BlockingClient);
 
 /// A publish handed over, for the crash tests.
 struct BlockingPending(mq_blocking::PublishHandle);

@@ -790,6 +790,7 @@ impl<R: Runtime> CrashClient for SmolClient<R> {
 mod smol_scenarios {
     mq_e2e::scenario_tests!(super::SmolClient<super::Smol>);
     mq_e2e::cluster_tests!(super::SmolClient<super::Smol>);
+    mq_e2e::closing_tests!(super::SmolClient<super::Smol>);
     mq_e2e::crash_tests!(super::SmolClient<super::Smol>);
 }
 
@@ -797,5 +798,6 @@ mod smol_scenarios {
 mod async_std_scenarios {
     mq_e2e::scenario_tests!(super::SmolClient<super::AsyncStd>);
     mq_e2e::cluster_tests!(super::SmolClient<super::AsyncStd>);
+    mq_e2e::closing_tests!(super::SmolClient<super::AsyncStd>);
     mq_e2e::crash_tests!(super::SmolClient<super::AsyncStd>);
 }

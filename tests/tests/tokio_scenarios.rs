@@ -233,6 +233,7 @@ impl TestClient for TokioClient {
 
 mq_e2e::scenario_tests!(TokioClient);
 mq_e2e::cluster_tests!(TokioClient);
+mq_e2e::closing_tests!(TokioClient);
 
 /// A publish handed over, for the crash tests.
 struct TokioPending(mq_tokio::PublishToken);
