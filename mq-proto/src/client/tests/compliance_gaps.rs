@@ -8,7 +8,7 @@
 
 use alloc::vec;
 
-use super::connection::protocol_error;
+use super::connection::{protocol_error, refused};
 use super::flows::{
     drop_transport, durable, msg, options, published, reconnect, subscribe_packet,
     unsubscribe_packet, CONNACK_SESSION_PRESENT, CONNECT_RESUME,
@@ -525,4 +525,48 @@ fn user_dup_flag_is_cleared_on_a_new_message() {
         s.events();
         s.expect_written(resent);
     }
+}
+
+/// MQTT-3.1.3-8 (0x85), MQTT-4.12.0-1 (0x8C), MQTT-3.2.2-7 on 5.0 bytes: a
+/// CONNACK refusal that retrying cannot change ends the connection for good:
+/// Client Identifier not valid, Banned, Bad authentication method, and
+/// Unsupported Protocol Version when fallback is off.
+#[test]
+fn final_connack_refusals_are_not_retried() {
+    for code in [
+        ReasonCode::ClientIdentifierNotValid,
+        ReasonCode::Banned,
+        ReasonCode::BadAuthenticationMethod,
+        ReasonCode::UnsupportedProtocolVersion,
+    ] {
+        let mut o = Options::new("c");
+        o.protocol_fallback = false;
+        let mut s = Scenario::new(o);
+        s.client.connect(s.now).unwrap();
+        s.written();
+        s.broker_sends(&[0x20, 0x03, 0x00, code.value(), 0x00]);
+        s.expect_written(&[]);
+        s.expect_events(&[refused(code)]);
+        assert_eq!(s.client.reconnect_delay(0), None, "{code:?} is final");
+    }
+}
+
+/// 3.1.1 MQTT-4.4.0-1, MQTT-4.3.3-1 on 3.1.1 bytes: a QoS 2 message whose
+/// PUBREC came is resent as PUBREL, not as PUBLISH, on the resumed session.
+#[test]
+fn pubrel_is_resent_after_reconnect_v311_bytes() {
+    let mut s = Scenario::connected_v311(durable_v311());
+    let id = s
+        .client
+        .publish(s.now, msg("b", QoS::ExactlyOnce, b"2"))
+        .unwrap();
+    s.expect_written(&[0x34, 0x06, 0x00, 0x01, b'b', 0x00, 0x01, b'2']);
+    s.broker_sends(&[0x50, 0x02, 0x00, 0x01]); // PUBREC 1
+    s.expect_written(&[0x62, 0x02, 0x00, 0x01]); // PUBREL 1
+    drop_transport(&mut s);
+    reconnect(&mut s, CONNACK_V311_SESSION_PRESENT);
+    s.events();
+    s.expect_written(&[0x62, 0x02, 0x00, 0x01]); // PUBREL 1 again, no PUBLISH
+    s.broker_sends(&[0x70, 0x02, 0x00, 0x01]); // PUBCOMP 1
+    s.expect_events(&[published(id, ReasonCode::Success)]);
 }

@@ -82,7 +82,7 @@ fn v311(client_id: &str) -> Options {
     o
 }
 
-fn refused(reason_code: ReasonCode) -> Event {
+pub(super) fn refused(reason_code: ReasonCode) -> Event {
     Event::Disconnected(DisconnectReason::Refused(Box::new(ConnAck {
         session_present: false,
         reason_code,
