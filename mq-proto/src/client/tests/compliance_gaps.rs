@@ -173,14 +173,15 @@ fn qos2_publish_without_pubrec_is_resent_with_dup_after_reconnect_v311_bytes() {
 
 // ---------------------------------------------------------------- resend order
 
-/// Publishes and acknowledges QoS 1 messages until the next packet
-/// identifier is 65534.
-fn use_up_packet_ids(s: &mut Scenario) {
-    for id in 1..=65533u16 {
+/// Publishes and acknowledges a QoS 1 message for each identifier in `ids`,
+/// which must be the identifiers the client hands out next.
+fn use_up_packet_ids(s: &mut Scenario, ids: core::ops::RangeInclusive<u16>) {
+    for id in ids {
         s.client
             .publish(s.now, msg("z", QoS::AtLeastOnce, b""))
             .unwrap();
-        s.written();
+        let written = s.written();
+        assert_eq!(written[5..7], id.to_be_bytes(), "{written:02X?}");
         let [hi, lo] = id.to_be_bytes();
         s.broker_sends(&[0x40, 0x02, hi, lo]);
         s.events();
@@ -193,7 +194,7 @@ fn use_up_packet_ids(s: &mut Scenario) {
 #[test]
 fn resend_order_is_send_order_after_packet_ids_wrap() {
     let mut s = Scenario::connected_v5(durable());
-    use_up_packet_ids(&mut s);
+    use_up_packet_ids(&mut s, 1..=65533);
     let x = s.client.publish(s.now, msg("x", QoS::AtLeastOnce, b"1"));
     let y = s.client.publish(s.now, msg("y", QoS::ExactlyOnce, b"2"));
     let z = s.client.publish(s.now, msg("z", QoS::AtLeastOnce, b"3"));
@@ -227,7 +228,7 @@ fn resend_order_is_send_order_after_packet_ids_wrap() {
 #[test]
 fn resend_order_is_send_order_after_packet_ids_wrap_v311_bytes() {
     let mut s = Scenario::connected_v311(durable_v311());
-    use_up_packet_ids(&mut s);
+    use_up_packet_ids(&mut s, 1..=65533);
     for (topic, qos) in [
         ("x", QoS::AtLeastOnce),
         ("y", QoS::ExactlyOnce),
@@ -569,4 +570,25 @@ fn pubrel_is_resent_after_reconnect_v311_bytes() {
     s.expect_written(&[0x62, 0x02, 0x00, 0x01]); // PUBREL 1 again, no PUBLISH
     s.broker_sends(&[0x70, 0x02, 0x00, 0x01]); // PUBCOMP 1
     s.expect_events(&[published(id, ReasonCode::Success)]);
+}
+
+/// 3.1.1 MQTT-2.3.1-2, MQTT-2.3.1-3 on 3.1.1 bytes: identifiers wrap past
+/// one still in use (1, a PUBLISH in flight) to one a SUBACK freed (2).
+#[test]
+fn packet_ids_skip_one_in_use_and_reuse_one_freed_by_suback_v311_bytes() {
+    let mut s = Scenario::connected_v311(Options::new("c"));
+    s.client
+        .publish(s.now, msg("x", QoS::AtLeastOnce, b""))
+        .unwrap();
+    s.expect_written(&[0x32, 0x05, 0x00, 0x01, b'x', 0x00, 0x01]); // id 1, in flight
+    let subscribe = subscribe_packet(&[("s", options(QoS::AtMostOnce))]);
+    s.client.subscribe(s.now, subscribe).unwrap();
+    s.expect_written(&[0x82, 0x06, 0x00, 0x02, 0x00, 0x01, b's', 0x00]); // id 2
+    s.broker_sends(&[0x90, 0x03, 0x00, 0x02, 0x00]); // SUBACK 2
+    s.events();
+    use_up_packet_ids(&mut s, 3..=65535);
+    s.client
+        .publish(s.now, msg("y", QoS::AtLeastOnce, b""))
+        .unwrap();
+    s.expect_written(&[0x32, 0x05, 0x00, 0x01, b'y', 0x00, 0x02]); // id 2, not 1
 }
