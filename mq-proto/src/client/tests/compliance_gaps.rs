@@ -592,3 +592,29 @@ fn packet_ids_skip_one_in_use_and_reuse_one_freed_by_suback_v311_bytes() {
         .unwrap();
     s.expect_written(&[0x32, 0x05, 0x00, 0x01, b'y', 0x00, 0x02]); // id 2, not 1
 }
+
+/// MQTT-4.7.3-3 (3.1.1: MQTT-4.7.3-3), on both versions: a Topic Filter of
+/// 65,536 bytes is refused by subscribe and unsubscribe and nothing is
+/// written; 65,535 is sent.
+#[test]
+fn topic_filter_over_65535_bytes_is_refused() {
+    let long = "a".repeat(65_536);
+    let refused = Err(CommandError::InvalidTopic(TopicError::TooLong(65_536)));
+    for version in [ProtocolVersion::V311, ProtocolVersion::V5] {
+        let (mut s, at) = if version == ProtocolVersion::V5 {
+            (Scenario::connected_v5(Options::new("c")), 7)
+        } else {
+            (Scenario::connected_v311(Options::new("c")), 6)
+        };
+        let subscribe = subscribe_packet(&[(long.as_str(), options(QoS::AtMostOnce))]);
+        assert_eq!(s.client.subscribe(s.now, subscribe), refused);
+        let unsubscribe = unsubscribe_packet(&[long.as_str()]);
+        assert_eq!(s.client.unsubscribe(s.now, unsubscribe), refused);
+        s.expect_written(&[]);
+        let subscribe = subscribe_packet(&[(&long[1..], options(QoS::AtMostOnce))]);
+        s.client.subscribe(s.now, subscribe).expect("65,535 bytes");
+        // SUBSCRIBE, a three-byte remaining length, packet identifier 1,
+        // (5.0) no properties, then the filter's length.
+        assert_eq!(s.written()[at..at + 2], [0xFF, 0xFF], "{version:?}");
+    }
+}

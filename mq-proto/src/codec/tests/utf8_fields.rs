@@ -2,7 +2,7 @@
 //! MQTT-3.1.3-10), Response Topic (MQTT-3.3.2-13), SUBSCRIBE and UNSUBSCRIBE
 //! Topic Filters (MQTT-3.8.3-1, MQTT-3.10.3-1), Client Identifier
 //! (MQTT-3.1.3-4), User Name (MQTT-3.1.3-12; 3.1.1 MQTT-3.1.3-11), Content
-//! Type (MQTT-3.3.2-19). Bytes that are not one (ill-formed, a surrogate,
+//! Type (MQTT-3.3.2-19), both halves of a User Property (MQTT-1.5.7-1). Bytes that are not one (ill-formed, a surrogate,
 //! U+0000) in exactly that field are refused with the error naming the field,
 //! while the same packet with a valid string there decodes. On the encode
 //! side a user cannot build such a string ([`MqttString`] holds UTF-8 only;
@@ -167,6 +167,23 @@ fn content_type_that_is_not_utf8_is_refused() {
     }
 }
 
+/// MQTT-1.5.7-1: both halves of a User Property (a UTF-8 String Pair): decode.
+#[test]
+fn user_property_name_or_value_that_is_not_utf8_is_refused() {
+    let user_property = |name: &[u8], value: &[u8]| {
+        let mut p = vec![0x26, 0x00, name.len() as u8];
+        p.extend_from_slice(name);
+        p.extend_from_slice(&[0x00, value.len() as u8]);
+        p.extend_from_slice(value);
+        publish_v5_with(&p)
+    };
+    assert_decodes(&user_property(b"ab", b"cd"), V5);
+    for (bad, err) in bad_strings("User Property") {
+        assert_decode_err(&user_property(bad, b"v"), V5, err.clone());
+        assert_decode_err(&user_property(b"k", bad), V5, err);
+    }
+}
+
 /// The constructor side: an [`MqttString`] cannot hold what is not a UTF-8
 /// Encoded String, so no field the client writes can.
 #[test]
@@ -194,6 +211,11 @@ fn encoder_refuses_u0000_in_each_utf8_field() {
     will_response.properties.response_topic = Some("r\0".into());
     let mut publish = Publish::new("t", Bytes::new());
     publish.properties.response_topic = Some("r\0".into());
+    let mut user_value = Publish::new("t", Bytes::new());
+    user_value
+        .properties
+        .user_properties
+        .push(("k".into(), "v\0".into()));
     let mut content_type = Publish::new("t", Bytes::new());
     content_type.properties.content_type = Some("c\0".into());
     let subscribe = |filter: &str| Subscribe {
