@@ -10,7 +10,7 @@ use alloc::vec;
 
 use super::connection::{protocol_error, refused};
 use super::flows::{
-    drop_transport, durable, msg, options, published, reconnect, subscribe_packet,
+    drop_transport, durable, msg, options, published, received, reconnect, subscribe_packet,
     unsubscribe_packet, CONNACK_SESSION_PRESENT, CONNECT_RESUME,
 };
 use super::harness::Scenario;
@@ -616,5 +616,46 @@ fn topic_filter_over_65535_bytes_is_refused() {
         // SUBSCRIBE, a three-byte remaining length, packet identifier 1,
         // (5.0) no properties, then the filter's length.
         assert_eq!(s.written()[at..at + 2], [0xFF, 0xFF], "{version:?}");
+    }
+}
+
+/// MQTT-4.3.2-5, MQTT-4.3.3-12 (3.1.1: MQTT-4.3.2-2, MQTT-4.3.3-2), on both
+/// versions' bytes: once a QoS 1 message is acknowledged, the same identifier
+/// is a new message even with DUP 1; once a QoS 2 flow ends with PUBCOMP, the
+/// same identifier is a new message too. Each is delivered and acknowledged.
+#[test]
+fn acknowledged_identifier_is_a_new_message_whatever_dup_says() {
+    for version in [ProtocolVersion::V311, ProtocolVersion::V5] {
+        let mut s = if version == ProtocolVersion::V5 {
+            Scenario::connected_v5(Options::new("c"))
+        } else {
+            Scenario::connected_v311(Options::new("c"))
+        };
+        // PUBLISH to "a" with identifier 7, payload "x", flags `first`.
+        let publish = |first: u8| {
+            let mut p = vec![first, 0x00, 0x00, 0x01, b'a', 0x00, 0x07];
+            if version == ProtocolVersion::V5 {
+                p.push(0x00);
+            }
+            p.push(b'x');
+            p[1] = (p.len() - 2) as u8;
+            p
+        };
+        for (first, ack, qos) in [
+            (0x32, 0x40, QoS::AtLeastOnce), // QoS 1
+            (0x3A, 0x40, QoS::AtLeastOnce), // QoS 1, DUP 1, after the PUBACK
+            (0x34, 0x50, QoS::ExactlyOnce), // QoS 2
+        ] {
+            s.broker_sends(&publish(first));
+            s.expect_written(&[ack, 0x02, 0x00, 0x07]);
+            let mut m = received("a", qos, 7, b"x");
+            m.dup = first & 0x08 != 0;
+            s.expect_events(&[Event::Message(m)]);
+        }
+        s.broker_sends(&[0x62, 0x02, 0x00, 0x07]); // PUBREL 7
+        s.expect_written(&[0x70, 0x02, 0x00, 0x07]); // PUBCOMP 7
+        s.broker_sends(&publish(0x34)); // QoS 2 again, identifier 7: new
+        s.expect_written(&[0x50, 0x02, 0x00, 0x07]);
+        s.expect_events(&[Event::Message(received("a", QoS::ExactlyOnce, 7, b"x"))]);
     }
 }

@@ -67,7 +67,7 @@ pub(super) fn msg(topic: &str, qos: QoS, payload: &'static [u8]) -> Publish {
 }
 
 /// A PUBLISH as the client decodes it from the broker.
-fn received(topic: &str, qos: QoS, packet_id: u16, payload: &'static [u8]) -> Publish {
+pub(super) fn received(topic: &str, qos: QoS, packet_id: u16, payload: &'static [u8]) -> Publish {
     let mut p = msg(topic, qos, payload);
     p.packet_id = packet_id;
     p
