@@ -573,9 +573,10 @@ fn pubrel_is_resent_after_reconnect_v311_bytes() {
 }
 
 /// 3.1.1 MQTT-2.3.1-2, MQTT-2.3.1-3 on 3.1.1 bytes: identifiers wrap past
-/// one still in use (1, a PUBLISH in flight) to one a SUBACK freed (2).
+/// one still in use (1, a PUBLISH in flight) to those a SUBACK (2), an
+/// UNSUBACK (3) and a PUBCOMP (4) freed.
 #[test]
-fn packet_ids_skip_one_in_use_and_reuse_one_freed_by_suback_v311_bytes() {
+fn packet_ids_skip_one_in_use_and_reuse_those_freed_v311_bytes() {
     let mut s = Scenario::connected_v311(Options::new("c"));
     s.client
         .publish(s.now, msg("x", QoS::AtLeastOnce, b""))
@@ -585,12 +586,51 @@ fn packet_ids_skip_one_in_use_and_reuse_one_freed_by_suback_v311_bytes() {
     s.client.subscribe(s.now, subscribe).unwrap();
     s.expect_written(&[0x82, 0x06, 0x00, 0x02, 0x00, 0x01, b's', 0x00]); // id 2
     s.broker_sends(&[0x90, 0x03, 0x00, 0x02, 0x00]); // SUBACK 2
-    s.events();
-    use_up_packet_ids(&mut s, 3..=65535);
     s.client
-        .publish(s.now, msg("y", QoS::AtLeastOnce, b""))
+        .unsubscribe(s.now, unsubscribe_packet(&["s"]))
         .unwrap();
-    s.expect_written(&[0x32, 0x05, 0x00, 0x01, b'y', 0x00, 0x02]); // id 2, not 1
+    s.expect_written(&[0xA2, 0x05, 0x00, 0x03, 0x00, 0x01, b's']); // id 3
+    s.broker_sends(&[0xB0, 0x02, 0x00, 0x03]); // UNSUBACK 3
+    s.client
+        .publish(s.now, msg("q", QoS::ExactlyOnce, b""))
+        .unwrap();
+    s.expect_written(&[0x34, 0x05, 0x00, 0x01, b'q', 0x00, 0x04]); // id 4
+    s.broker_sends(&[0x50, 0x02, 0x00, 0x04]); // PUBREC 4
+    s.expect_written(&[0x62, 0x02, 0x00, 0x04]);
+    s.broker_sends(&[0x70, 0x02, 0x00, 0x04]); // PUBCOMP 4
+    s.events();
+    use_up_packet_ids(&mut s, 5..=65535);
+    for id in [2u8, 3, 4] {
+        s.client
+            .publish(s.now, msg("y", QoS::AtLeastOnce, b""))
+            .unwrap();
+        s.expect_written(&[0x32, 0x05, 0x00, 0x01, b'y', 0x00, id]); // not 1
+    }
+}
+
+/// 3.1.1 MQTT-4.1.0-2, MQTT-4.4.0-1 on 3.1.1 bytes: unacknowledged
+/// publishes stay in flight through ten minutes of one connection, with
+/// nothing resent (only keep-alive pings), and complete when acknowledged.
+#[test]
+fn no_retransmission_on_a_live_connection_v311_bytes() {
+    let mut s = Scenario::connected_v311(Options::new("c"));
+    let p1 = s.client.publish(s.now, msg("a", QoS::AtLeastOnce, b"1"));
+    let p2 = s.client.publish(s.now, msg("b", QoS::ExactlyOnce, b"2"));
+    s.written();
+    for _ in 0..10 {
+        s.advance(core::time::Duration::from_secs(60));
+        s.expect_written(&[0xC0, 0x00]); // PINGREQ, and nothing else
+        s.broker_sends(&[0xD0, 0x00]); // PINGRESP
+    }
+    s.expect_events(&[]);
+    assert_eq!(s.client.in_flight(), 2);
+    s.broker_sends(&[0x40, 0x02, 0x00, 0x01, 0x50, 0x02, 0x00, 0x02]);
+    s.expect_written(&[0x62, 0x02, 0x00, 0x02]);
+    s.broker_sends(&[0x70, 0x02, 0x00, 0x02]);
+    s.expect_events(&[
+        published(p1.unwrap(), ReasonCode::Success),
+        published(p2.unwrap(), ReasonCode::Success),
+    ]);
 }
 
 /// MQTT-4.7.3-3 (3.1.1: MQTT-4.7.3-3), on both versions: a Topic Filter of
