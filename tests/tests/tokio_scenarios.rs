@@ -55,6 +55,7 @@ fn options_of(options: ClientOptions) -> ConnectOptions {
     let mut opts = ConnectOptions::new(options.mqtt.client_id.clone());
     opts.mqtt = options.mqtt;
     opts.auto_reconnect = options.auto_reconnect;
+    opts.failover = options.failover;
     opts
 }
 
@@ -231,6 +232,8 @@ impl TestClient for TokioClient {
 }
 
 mq_e2e::scenario_tests!(TokioClient);
+mq_e2e::cluster_tests!(TokioClient);
+mq_e2e::closing_tests!(TokioClient);
 
 /// A publish handed over, for the crash tests.
 struct TokioPending(mq_tokio::PublishToken);
