@@ -66,3 +66,45 @@ pub(crate) fn block_on<T>(fut: impl Future<Output = T>) -> T {
 pub(crate) fn within<T>(timeout: Duration, fut: impl Future<Output = T>) -> Option<T> {
     until(Instant::now().checked_add(timeout), fut)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+
+    use super::*;
+
+    #[test]
+    fn within_gives_none_once_the_timeout_passed() {
+        let start = Instant::now();
+        let timeout = Duration::from_millis(20);
+        assert_eq!(within(timeout, std::future::pending::<()>()), None);
+        assert!(start.elapsed() >= timeout, "returned before the timeout");
+    }
+
+    #[test]
+    fn a_wake_from_another_thread_completes_the_wait() {
+        let (tx, rx) = mpsc::channel::<Waker>();
+        let mut woken = false;
+        let fut = std::future::poll_fn(|cx| {
+            if woken {
+                return Poll::Ready(7);
+            }
+            woken = true;
+            let _ = tx.send(cx.waker().clone());
+            Poll::Pending
+        });
+        let waker = thread::spawn(move || {
+            if let Ok(waker) = rx.recv() {
+                waker.wake();
+            }
+        });
+        assert_eq!(within(Duration::from_secs(60), fut), Some(7));
+        assert!(waker.join().is_ok());
+    }
+
+    #[test]
+    fn a_timeout_past_what_an_instant_holds_waits_without_end() {
+        assert_eq!(within(Duration::MAX, async { 3 }), Some(3));
+        assert_eq!(block_on(async { 4 }), 4);
+    }
+}

@@ -351,3 +351,47 @@ impl futures_core::Stream for Events {
         Pin::new(stream).poll_next(cx)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use event_listener::Listener;
+
+    use super::*;
+
+    #[test]
+    fn recv_timeout_past_what_an_instant_holds_waits_without_end() {
+        let (sink, inbox) = inbox(2);
+        assert!(sink.try_send(Message::new("t", "x")).is_ok());
+        let msg = inbox.recv_timeout(Duration::MAX).map(|m| m.topic);
+        assert_eq!(msg, Ok("t".into()));
+        drop(sink);
+        assert_eq!(
+            inbox.recv_timeout(Duration::MAX).map(drop),
+            Err(RecvError::Closed)
+        );
+
+        let hub = EventHub::new();
+        let events = hub.listen();
+        hub.close();
+        assert_eq!(
+            events.recv_timeout(Duration::MAX).map(drop),
+            Err(RecvError::Closed)
+        );
+    }
+
+    #[test]
+    fn recv_timeout_times_out_and_frees_room() {
+        let (sink, inbox) = inbox(1);
+        assert_eq!(
+            inbox.recv_timeout(Duration::from_millis(5)).map(drop),
+            Err(RecvError::Timeout)
+        );
+        assert!(sink.try_send(Message::new("t", "x")).is_ok());
+        assert!(!sink.has_room());
+        let room = sink.room();
+        assert!(inbox.recv_timeout(Duration::from_millis(5)).is_ok());
+        assert!(sink.has_room());
+        // The room signal fired: waiting on it returns at once.
+        assert!(room.wait_timeout(Duration::from_secs(5)).is_some());
+    }
+}

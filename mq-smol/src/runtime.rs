@@ -199,3 +199,63 @@ impl runtime::Timer for SmolTimer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::future::poll_fn;
+    use std::task::Waker;
+    use std::time::Duration;
+
+    use super::*;
+    use mq_common::runtime::{Runtime as _, Timer as _};
+
+    fn timer() -> SmolTimer {
+        Smol {
+            executor: Executor::Thread,
+            connector: None,
+        }
+        .timer()
+    }
+
+    fn noop() -> Context<'static> {
+        Context::from_waker(Waker::noop())
+    }
+
+    /// Waits until the timer fires; the time it fired.
+    fn fired(timer: &mut SmolTimer) -> Instant {
+        async_io::block_on(poll_fn(|cx| timer.poll_fired(cx)));
+        Instant::now()
+    }
+
+    #[test]
+    fn a_deadline_moved_later_is_kept_though_the_armed_timer_fires_first() {
+        let mut timer = timer();
+        let early = Instant::now() + Duration::from_millis(20);
+        timer.reset(early);
+        assert!(timer.poll_fired(&mut noop()).is_pending());
+        // Armed at `early`; the deadline moves past it without re-arming.
+        let late = Instant::now() + Duration::from_millis(80);
+        timer.reset(late);
+        assert!(fired(&mut timer) >= late, "fired before its deadline");
+        // Fired once: pending until reset.
+        assert!(timer.poll_fired(&mut noop()).is_pending());
+    }
+
+    #[test]
+    fn a_deadline_moved_earlier_fires_at_the_earlier_time() {
+        let mut timer = timer();
+        timer.reset(Instant::now() + Duration::from_secs(3600));
+        assert!(timer.poll_fired(&mut noop()).is_pending());
+        let soon = Instant::now() + Duration::from_millis(10);
+        timer.reset(soon);
+        assert!(fired(&mut timer) >= soon);
+    }
+
+    #[test]
+    fn a_passed_deadline_fires_at_once_and_a_new_timer_never() {
+        let mut timer = timer();
+        assert!(timer.poll_fired(&mut noop()).is_pending());
+        timer.reset(Instant::now());
+        assert!(timer.poll_fired(&mut noop()).is_ready());
+    }
+}
