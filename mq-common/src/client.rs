@@ -499,8 +499,9 @@ impl Subscription {
         self.inbox.try_recv().ok()
     }
 
-    /// The next message, blocking this thread at most `timeout` (for
-    /// blocking adapters: cheaper than blocking on [`Subscription::recv`]).
+    /// The next message, blocking this thread at most `timeout`, as
+    /// [`Events::recv_timeout`] does: for threads, not async code (there,
+    /// `recv`). Cheaper on a thread than blocking on [`Subscription::recv`].
     pub fn recv_timeout(&self, timeout: Duration) -> Result<Message, RecvError> {
         self.inbox.recv_timeout(timeout)
     }
