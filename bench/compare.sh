@@ -84,6 +84,11 @@ NICE=()
 if [ -n "$PRIO" ]; then NICE=(nice -n "$PRIO"); fi
 ROWS=${ROWS:-"0:20:1 0:20:10 0:1024:1 0:1024:10 1:20:1 1:20:10 1:1024:1 1:1024:10 2:20:1 2:20:10 2:1024:1 2:1024:10"}
 target=${CARGO_TARGET_DIR:-target}
+# The mq programs are built without their default `tls` feature, as the
+# rumqttc program is built without rumqttc's: plain TCP to a local broker
+# needs no TLS stack, and a linked one costs about 1 MiB of peak RSS (the
+# pages of the larger binary that are mapped and touched), not work.
+NO_TLS=--no-default-features
 
 # client NAME -> sets BUILD (cargo arguments), BIN and EXTRA (flags) for it.
 client() {
@@ -97,15 +102,15 @@ client() {
     esac
     case ${1%+*} in
     mq-tokio)
-        BUILD="-p mq-tokio --example throughput" BIN="$target/release/examples/throughput" EXTRA=$MQ_ARGS ;;
+        BUILD="-p mq-tokio $NO_TLS --example throughput" BIN="$target/release/examples/throughput" EXTRA=$MQ_ARGS ;;
     mq-smol)
-        BUILD="-p mq-smol --features async-std --example smol_throughput" BIN="$target/release/examples/smol_throughput"
+        BUILD="-p mq-smol $NO_TLS --features smol,async-std --example smol_throughput" BIN="$target/release/examples/smol_throughput"
         EXTRA="--runtime smol $SMOL_ARGS" ;;
     mq-async-std)
-        BUILD="-p mq-smol --features async-std --example smol_throughput" BIN="$target/release/examples/smol_throughput"
+        BUILD="-p mq-smol $NO_TLS --features smol,async-std --example smol_throughput" BIN="$target/release/examples/smol_throughput"
         EXTRA="--runtime async-std $SMOL_ARGS" ;;
     mq-blocking)
-        BUILD="-p mq-blocking --example blocking_throughput"
+        BUILD="-p mq-blocking $NO_TLS --example blocking_throughput"
         BIN="$target/release/examples/blocking_throughput" EXTRA=$BLOCKING_ARGS ;;
     rumqttc)
         BUILD="-p rumqttc-throughput" BIN="$target/release/rumqttc-throughput" EXTRA=$RUMQTTC_ARGS ;;

@@ -9,8 +9,9 @@ use std::net::{Shutdown, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mq_blocking::{connect, connect_with, ConnectOptions, Duplex, QoS, Subscription, Will};
-use mq_proto::url::BrokerUrl;
+use mq_blocking::{
+    connect, connect_with, BrokerUrl, ConnectOptions, Duplex, QoS, Subscription, Will,
+};
 
 const STATUS: &str = "mq-example/devices/sensor-7/status";
 

@@ -7,18 +7,8 @@
 //! Mosquitto 2.0 has no SCRAM: it refuses the CONNECT with
 //! 0x8C Bad authentication method, which this example reports as such.
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
-
+use mq_blocking::scram::{os_nonce, ScramSha256};
 use mq_blocking::{connect, AuthenticatorFactory, ConnectOptions, DisconnectReason, Error};
-use mq_proto::client::scram::ScramSha256;
-
-/// A fresh client nonce for every exchange: 128 bits from the standard
-/// library's OS-seeded hasher keys, as hex (printable, no `,`).
-fn nonce() -> String {
-    let word = || RandomState::new().build_hasher().finish();
-    format!("{:016x}{:016x}", word(), word())
-}
 
 fn main() -> Result<(), Error> {
     let mut args = std::env::args().skip(1);
@@ -31,7 +21,7 @@ fn main() -> Result<(), Error> {
     // A new authenticator for every connection (reconnects included).
     let options =
         ConnectOptions::new("mq-blocking-scram-example").authenticator(AuthenticatorFactory::new(
-            move || Box::new(ScramSha256::new(user.clone(), password.clone(), nonce)),
+            move || Box::new(ScramSha256::new(user.clone(), password.clone(), os_nonce)),
         ));
 
     match connect(&url, options) {

@@ -1,24 +1,14 @@
 //! The blocking handles: thin wrappers that wait on thread for mq-common's
 //! async [`Client`](mq_common::Client) and its channels.
 
-use std::future::Future;
 use std::time::Duration;
 
-use async_io::Timer;
-use futures_lite::future::{self, block_on};
 use mq_common::channel::Events;
 use mq_common::{Error, IntoPayload, Message, PublishToken, RestoredOutcome};
 use mq_proto::client::{ServerCapabilities, Stats};
 use mq_proto::{Disconnect, MqttString, ProtocolVersion, Publish, QoS, ReasonCode, Subscribe};
 
-/// `fut`'s output, or `None` once `timeout` has passed (the future is dropped:
-/// every future used here is cancel-safe).
-fn within<T>(timeout: Duration, fut: impl Future<Output = T>) -> Option<T> {
-    block_on(future::or(async { Some(fut.await) }, async {
-        Timer::after(timeout).await;
-        None
-    }))
-}
+use crate::park::{block_on, within};
 
 /// A connected MQTT client on plain threads; cheap to clone, `Send + Sync`,
 /// usable from many threads. See the [crate documentation](crate).
@@ -265,7 +255,7 @@ pub struct Subscription(mq_common::Subscription);
 impl Subscription {
     /// The next message, waiting at most `timeout`; `None` on timeout or when the subscription ended.
     pub fn recv_timeout(&mut self, timeout: Duration) -> Option<Message> {
-        within(timeout, self.0.recv()).flatten()
+        self.0.recv_timeout(timeout).ok()
     }
 
     /// The next message if one is waiting.
@@ -282,7 +272,7 @@ impl Subscription {
 impl Iterator for Subscription {
     type Item = Message;
     fn next(&mut self) -> Option<Message> {
-        block_on(self.0.recv())
+        self.0.recv_timeout(Duration::MAX).ok()
     }
 }
 

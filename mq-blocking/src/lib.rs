@@ -56,13 +56,16 @@
 //! sockets registered with async-io's reactor, reads straight into the
 //! engine's buffer, one resettable timer; no reader thread, no polling).
 //! The handles in `client.rs` wrap mq-common's [`Client`](mq_common::Client)
-//! and block the calling thread on its channels; [`Client::events`] is
+//! and block the calling thread on its channels (parked, woken by the
+//! channel; a timeout is the park's own, so waiting never touches the I/O
+//! thread's reactor); [`Client::events`] is
 //! mq-common's [`Events`]. A user's [`Connector`] is blocking code, so it
 //! runs on a blocking-pool thread, bounded by the connect timeout.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 mod client;
+mod park;
 #[cfg(feature = "tls")]
 pub mod tls {
     //! TLS settings (feature `tls`): mq-common's [`TlsOptions`], shared by
@@ -78,8 +81,8 @@ pub use mq_common::api::*;
 pub use mq_smol::Stream;
 pub use transport::{Connector, Duplex};
 
-use futures_lite::future::block_on;
 use mq_smol::Executor;
+use park::block_on;
 
 /// Connects to the broker at `url` and returns once the first CONNACK
 /// accepted the connection; the first failure is returned, later ones are

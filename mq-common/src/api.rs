@@ -24,3 +24,12 @@ pub use crate::{
     subscribe_packet, AuthenticatorFactory, ClientEvent, ConnectOptions, Error, IntoPayload,
     Message, QueuePolicy, RestoredOutcome,
 };
+
+/// The async handles, re-exported by the async adapters (mq-tokio,
+/// mq-smol) beside the names above; mq-blocking wraps them in blocking ones.
+pub mod handles {
+    pub use crate::{
+        Client, Prepared, PreparedSubscribe, PublishBuilder, PublishFuture, PublishToken,
+        RestoredOutcomes, SubscribeBuilder, Subscription,
+    };
+}

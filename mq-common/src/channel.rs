@@ -11,7 +11,7 @@ use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use event_listener::{Event, EventListener};
 
@@ -196,15 +196,17 @@ impl Inbox {
         self.took(msg)
     }
 
-    /// The next message, waiting at most `timeout` on this thread.
+    /// The next message, waiting at most `timeout` on this thread. A
+    /// receiver blocked here is woken after the sender let go of the
+    /// channel's lock (an async one is woken while the sender holds it, and
+    /// then contends for it), so blocking adapters wait here.
     pub fn recv_timeout(&self, timeout: Duration) -> Result<Message, RecvError> {
-        match self.rx.recv_timeout(timeout) {
+        match recv_within(&self.rx, timeout) {
             Ok(msg) => {
                 self.room.notify(1);
                 Ok(msg)
             }
-            Err(flume::RecvTimeoutError::Timeout) => Err(RecvError::Timeout),
-            Err(flume::RecvTimeoutError::Disconnected) => Err(RecvError::Closed),
+            Err(e) => Err(e),
         }
     }
 
@@ -236,6 +238,21 @@ impl Drop for Inbox {
         drop(std::mem::replace(&mut self.rx, flume::bounded(1).1));
         self.room.notify(usize::MAX);
     }
+}
+
+/// The next value, waiting at most `timeout` on this thread (without end
+/// if `timeout` reaches past what an `Instant` holds).
+fn recv_within<T>(rx: &flume::Receiver<T>, timeout: Duration) -> Result<T, RecvError> {
+    let received = match Instant::now().checked_add(timeout) {
+        Some(deadline) => rx.recv_deadline(deadline),
+        None => rx
+            .recv()
+            .map_err(|flume::RecvError::Disconnected| flume::RecvTimeoutError::Disconnected),
+    };
+    received.map_err(|e| match e {
+        flume::RecvTimeoutError::Timeout => RecvError::Timeout,
+        flume::RecvTimeoutError::Disconnected => RecvError::Closed,
+    })
 }
 
 /// Why an [`Inbox`] gave no message.
@@ -312,10 +329,7 @@ impl Events {
 
     /// The next event, waiting at most `timeout` on this thread.
     pub fn recv_timeout(&self, timeout: Duration) -> Result<ClientEvent, RecvError> {
-        self.rx.recv_timeout(timeout).map_err(|e| match e {
-            flume::RecvTimeoutError::Timeout => RecvError::Timeout,
-            flume::RecvTimeoutError::Disconnected => RecvError::Closed,
-        })
+        recv_within(&self.rx, timeout)
     }
 
     /// The next event if one is waiting.
@@ -335,5 +349,49 @@ impl futures_core::Stream for Events {
             .stream
             .get_or_insert_with(|| this.rx.clone().into_stream());
         Pin::new(stream).poll_next(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use event_listener::Listener;
+
+    use super::*;
+
+    #[test]
+    fn recv_timeout_past_what_an_instant_holds_waits_without_end() {
+        let (sink, inbox) = inbox(2);
+        assert!(sink.try_send(Message::new("t", "x")).is_ok());
+        let msg = inbox.recv_timeout(Duration::MAX).map(|m| m.topic);
+        assert_eq!(msg, Ok("t".into()));
+        drop(sink);
+        assert_eq!(
+            inbox.recv_timeout(Duration::MAX).map(drop),
+            Err(RecvError::Closed)
+        );
+
+        let hub = EventHub::new();
+        let events = hub.listen();
+        hub.close();
+        assert_eq!(
+            events.recv_timeout(Duration::MAX).map(drop),
+            Err(RecvError::Closed)
+        );
+    }
+
+    #[test]
+    fn recv_timeout_times_out_and_frees_room() {
+        let (sink, inbox) = inbox(1);
+        assert_eq!(
+            inbox.recv_timeout(Duration::from_millis(5)).map(drop),
+            Err(RecvError::Timeout)
+        );
+        assert!(sink.try_send(Message::new("t", "x")).is_ok());
+        assert!(!sink.has_room());
+        let room = sink.room();
+        assert!(inbox.recv_timeout(Duration::from_millis(5)).is_ok());
+        assert!(sink.has_room());
+        // The room signal fired: waiting on it returns at once.
+        assert!(room.wait_timeout(Duration::from_secs(5)).is_some());
     }
 }

@@ -35,10 +35,8 @@ pub async fn prepare<R: Runtime>(
     url: &str,
     options: ConnectOptions,
 ) -> Result<Prepared, Error> {
-    let mut servers = vec![BrokerUrl::parse(url)?];
-    for url in &options.failover {
-        servers.push(BrokerUrl::parse(url)?);
-    }
+    let broker = Arc::new(Broker::new(url, options)?);
+    let options = &broker.options;
     let runtime = Arc::new(runtime);
     let mut parts = match options.session_store.clone() {
         Some(store) => {
@@ -51,8 +49,7 @@ pub async fn prepare<R: Runtime>(
         None => Engine::create(options.clone()),
     };
     parts.engine.hold();
-    let broker = Arc::new(Broker { servers, options });
-    let client = Client::new(&parts, &broker.options, runtime.clone());
+    let client = Client::new(&parts, options, runtime.clone());
     let first_connect = parts.first_connect;
     runtime.spawn(Box::pin(run(runtime.clone(), broker, parts.engine)));
     Ok(Prepared::new(client, first_connect))
@@ -155,10 +152,10 @@ impl<T: Timer> Io<T> {
     /// The URL `target` names; a redirect is read relative to the server dialed last.
     fn resolve(&mut self, broker: &Broker, target: Target) -> Result<BrokerUrl, Error> {
         let url = match target {
-            Target::Server(i) => broker.servers[i % broker.servers.len()].clone(),
+            Target::Server(i) => broker.server(i).clone(),
             Target::Redirect(reference) => match &self.last_dialed {
                 Some(last) => last.resolve(&reference)?,
-                None => broker.servers[0].resolve(&reference)?,
+                None => broker.server(0).resolve(&reference)?,
             },
         };
         self.last_dialed = Some(url.clone());

@@ -32,6 +32,7 @@
 pub mod api;
 pub mod channel;
 mod client;
+mod connector;
 pub mod driver;
 pub mod engine;
 mod error;

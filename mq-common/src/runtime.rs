@@ -47,10 +47,32 @@ pub trait Runtime: Spawn {
 /// Where to connect: the servers and the options (TLS settings among them).
 #[derive(Debug)]
 pub struct Broker {
-    /// The URL `connect` was given, then the failover URLs.
-    pub servers: Vec<BrokerUrl>,
+    /// The URL `connect` was given, then the failover URLs: never empty.
+    servers: Vec<BrokerUrl>,
     /// The client's options.
     pub options: ConnectOptions,
+}
+
+impl Broker {
+    /// The broker at `url`, then `options.failover`, in that order.
+    pub(crate) fn new(url: &str, options: ConnectOptions) -> Result<Self, Error> {
+        let mut servers = vec![BrokerUrl::parse(url)?];
+        for url in &options.failover {
+            servers.push(BrokerUrl::parse(url)?);
+        }
+        Ok(Broker { servers, options })
+    }
+
+    /// The server that [`Target::Server(i)`](crate::engine::Target) names:
+    /// the list is walked round, so every index names one.
+    pub(crate) fn server(&self, i: usize) -> &BrokerUrl {
+        &self.servers[i % self.servers.len()]
+    }
+
+    /// The servers, the URL `connect` was given first.
+    pub fn servers(&self) -> &[BrokerUrl] {
+        &self.servers
+    }
 }
 
 /// One resettable timer.

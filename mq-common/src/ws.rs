@@ -10,6 +10,7 @@
 //! a close frame or the end of the connection reads as end of stream, and a
 //! text message is an `InvalidData` error.
 
+use std::future::Future;
 use std::io::{self, ErrorKind::InvalidData};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
@@ -20,12 +21,33 @@ use futures_sink::Sink;
 use mq_proto::url::BrokerUrl;
 pub use tungstenite;
 use tungstenite::client::IntoClientRequest;
-use tungstenite::handshake::client::Request;
+use tungstenite::handshake::client::{Request, Response};
 use tungstenite::http::HeaderValue;
 use tungstenite::{Error as WsError, Message};
 
-use crate::runtime::Transport;
+use crate::runtime::{BoxTransport, Transport};
 use crate::Error;
+
+/// Opens a WebSocket to `url`: `handshake` runs the client handshake for
+/// the request it is given (a runtime's tungstenite wrapper over the open TCP
+/// or TLS stream), then the socket becomes a [`WsTransport`].
+pub async fn open<W, F>(
+    url: &BrokerUrl,
+    handshake: impl FnOnce(Request) -> F,
+    shutdown: ShutdownFn<W>,
+) -> Result<BoxTransport, Error>
+where
+    F: Future<Output = Result<(W, Response), WsError>>,
+    W: Stream<Item = Result<Message, WsError>> + Sink<Message, Error = WsError>,
+    W: Unpin + Send + 'static,
+{
+    let (request, target) = request(url)?;
+    let (ws, response) = handshake(request)
+        .await
+        .map_err(|e| handshake_failed(&target, e))?;
+    tracing::debug!(url = %target, status = %response.status(), "WebSocket open");
+    Ok(Box::new(WsTransport::new(ws, shutdown)))
+}
 
 /// The handshake request for `url` (its path, subprotocol `mqtt`), and the
 /// URL as text for errors.

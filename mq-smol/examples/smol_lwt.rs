@@ -9,8 +9,7 @@ use std::net::{Shutdown, TcpStream, ToSocketAddrs};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mq_proto::url::BrokerUrl;
-use mq_smol::{connect, connect_with, ConnectOptions, QoS, Subscription, Will};
+use mq_smol::{connect, connect_with, BrokerUrl, ConnectOptions, QoS, Subscription, Will};
 use smol::future::FutureExt;
 use smol::{Async, Timer};
 

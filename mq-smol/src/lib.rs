@@ -136,11 +136,8 @@ mod transport;
 #[cfg(feature = "websocket")]
 mod ws;
 
+pub use mq_common::api::handles::*;
 pub use mq_common::api::*;
-pub use mq_common::{
-    Client, Prepared, PreparedSubscribe, PublishBuilder, PublishFuture, PublishToken,
-    RestoredOutcomes, SubscribeBuilder, Subscription,
-};
 pub use runtime::Executor;
 pub use transport::{BoxStream, ConnectFuture, Connector, Stream};
 

@@ -3,8 +3,10 @@
 //! (smol and async-std share async-io's reactor), and `transport::dial`
 //! opens the stream.
 
+use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
+use std::time::Instant;
 
 use async_io::Timer;
 use futures_core::Stream as _;
@@ -128,7 +130,11 @@ impl runtime::Runtime for Smol {
     type Timer = SmolTimer;
 
     fn timer(&self) -> SmolTimer {
-        SmolTimer(Timer::never())
+        SmolTimer {
+            timer: Timer::never(),
+            deadline: None,
+            armed: None,
+        }
     }
 
     fn dial(&self, broker: &Arc<Broker>, url: BrokerUrl) -> BoxFuture<Result<BoxTransport, Error>> {
@@ -152,15 +158,104 @@ impl runtime::Runtime for Smol {
     }
 }
 
-/// One [`async_io::Timer`], reset for every deadline.
-struct SmolTimer(Timer);
+/// An [`async_io::Timer`] armed lazily. Arming or moving a registered
+/// async-io timer costs the reactor a wake-up (its eventfd), and the driver
+/// resets its timer on every wait and every write, mostly to a later time.
+/// So the timer stays armed at an earlier deadline when the deadline moves
+/// later; when it fires early it is re-armed for the deadline then.
+struct SmolTimer {
+    timer: Timer,
+    /// When the timer should fire; `None` once it has (or before any reset).
+    deadline: Option<Instant>,
+    /// When the async-io timer is set to fire; `None` if it is not set.
+    armed: Option<Instant>,
+}
 
 impl runtime::Timer for SmolTimer {
-    fn reset(&mut self, deadline: std::time::Instant) {
-        self.0.set_at(deadline);
+    fn reset(&mut self, deadline: Instant) {
+        self.deadline = Some(deadline);
     }
 
     fn poll_fired(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        std::pin::Pin::new(&mut self.0).poll_next(cx).map(drop)
+        let Some(deadline) = self.deadline else {
+            return Poll::Pending;
+        };
+        loop {
+            match self.armed {
+                // Armed no later than the deadline: it wakes this task in time.
+                Some(armed) if armed <= deadline => {
+                    ready!(Pin::new(&mut self.timer).poll_next(cx));
+                    self.armed = None;
+                }
+                _ if Instant::now() >= deadline => {
+                    self.deadline = None;
+                    return Poll::Ready(());
+                }
+                _ => {
+                    self.timer.set_at(deadline);
+                    self.armed = Some(deadline);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::poll_fn;
+    use std::task::Waker;
+    use std::time::Duration;
+
+    use super::*;
+    use mq_common::runtime::{Runtime as _, Timer as _};
+
+    fn timer() -> SmolTimer {
+        Smol {
+            executor: Executor::Thread,
+            connector: None,
+        }
+        .timer()
+    }
+
+    fn noop() -> Context<'static> {
+        Context::from_waker(Waker::noop())
+    }
+
+    /// Waits until the timer fires; the time it fired.
+    fn fired(timer: &mut SmolTimer) -> Instant {
+        async_io::block_on(poll_fn(|cx| timer.poll_fired(cx)));
+        Instant::now()
+    }
+
+    #[test]
+    fn a_deadline_moved_later_is_kept_though_the_armed_timer_fires_first() {
+        let mut timer = timer();
+        let early = Instant::now() + Duration::from_millis(20);
+        timer.reset(early);
+        assert!(timer.poll_fired(&mut noop()).is_pending());
+        // Armed at `early`; the deadline moves past it without re-arming.
+        let late = Instant::now() + Duration::from_millis(80);
+        timer.reset(late);
+        assert!(fired(&mut timer) >= late, "fired before its deadline");
+        // Fired once: pending until reset.
+        assert!(timer.poll_fired(&mut noop()).is_pending());
+    }
+
+    #[test]
+    fn a_deadline_moved_earlier_fires_at_the_earlier_time() {
+        let mut timer = timer();
+        timer.reset(Instant::now() + Duration::from_secs(3600));
+        assert!(timer.poll_fired(&mut noop()).is_pending());
+        let soon = Instant::now() + Duration::from_millis(10);
+        timer.reset(soon);
+        assert!(fired(&mut timer) >= soon);
+    }
+
+    #[test]
+    fn a_passed_deadline_fires_at_once_and_a_new_timer_never() {
+        let mut timer = timer();
+        assert!(timer.poll_fired(&mut noop()).is_pending());
+        timer.reset(Instant::now());
+        assert!(timer.poll_fired(&mut noop()).is_ready());
     }
 }

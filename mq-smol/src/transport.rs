@@ -1,10 +1,8 @@
 //! Opening the byte stream to the broker: TCP through `async-io`, TLS over it
 //! (futures-rustls), WebSocket over either (`ws.rs`), or the user's own.
 
-use std::future::Future;
 use std::io;
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
-use std::pin::Pin;
 
 use async_io::Async;
 use futures_lite::io::{AsyncRead, AsyncWrite};
@@ -12,52 +10,29 @@ use mq_common::runtime::{BoxTransport, FuturesIo};
 use mq_common::{ConnectOptions, Error};
 use mq_proto::url::{BrokerUrl, Scheme};
 
-/// A bidirectional byte stream to a broker (`futures-io` traits, as smol and
-/// async-std streams implement them).
-pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Stream for T {}
-
-/// A boxed [`Stream`].
-pub type BoxStream = Box<dyn Stream>;
-
-/// The future a [`Connector`] returns.
-pub type ConnectFuture<'a> = Pin<Box<dyn Future<Output = io::Result<BoxStream>> + Send + 'a>>;
-
-/// Opens a transport of the user's own (Unix socket, TLS, proxy, in-memory
-/// pipe); called for the first connection and for every reconnect.
-///
-/// The future runs in the client's driver task, on the client's
-/// [`Executor`](crate::Executor), within the connect timeout: it may use
-/// anything built on `async-io` (smol's and async-std's sockets,
-/// `async-net`, `futures-rustls` over them) but not tokio types.
-///
-/// Any `Fn() -> impl Future<Output = io::Result<S>>` is a connector:
-///
-/// ```no_run
-/// # async fn run() -> Result<(), mq_smol::Error> {
-/// let client = mq_smol::connect_with(
-///     || async_io::Async::<std::net::TcpStream>::connect(([127, 0, 0, 1], 1883)),
-///     mq_smol::ConnectOptions::new("c1"),
-/// )
-/// .await?;
-/// # Ok(()) }
-/// ```
-pub trait Connector: Send + Sync + 'static {
-    /// Opens a new stream.
-    fn connect(&self) -> ConnectFuture<'_>;
-}
-
-impl<F, Fut, S> Connector for F
-where
-    F: Fn() -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = io::Result<S>> + Send + 'static,
-    S: Stream,
-{
-    fn connect(&self) -> ConnectFuture<'_> {
-        let fut = self();
-        Box::pin(async move { Ok(Box::new(fut.await?) as BoxStream) })
-    }
-}
+mq_common::connector_types!(
+    AsyncRead,
+    AsyncWrite,
+    /// Opens a transport of the user's own (Unix socket, TLS, proxy, in-memory
+    /// pipe); called for the first connection and for every reconnect.
+    ///
+    /// The future runs in the client's driver task, on the client's
+    /// [`Executor`](crate::Executor), within the connect timeout: it may use
+    /// anything built on `async-io` (smol's and async-std's sockets,
+    /// `async-net`, `futures-rustls` over them) but not tokio types.
+    ///
+    /// Any `Fn() -> impl Future<Output = io::Result<S>>` is a connector:
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), mq_smol::Error> {
+    /// let client = mq_smol::connect_with(
+    ///     || async_io::Async::<std::net::TcpStream>::connect(([127, 0, 0, 1], 1883)),
+    ///     mq_smol::ConnectOptions::new("c1"),
+    /// )
+    /// .await?;
+    /// # Ok(()) }
+    /// ```
+);
 
 /// Opens the user's connector, or the transport `url` names.
 #[cfg_attr(not(feature = "tls"), allow(unused_variables))]

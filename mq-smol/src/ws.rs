@@ -9,7 +9,6 @@ use std::task::{Context, Poll};
 
 use async_tungstenite::WebSocketStream;
 use mq_common::runtime::BoxTransport;
-use mq_common::ws::{handshake_failed, request, WsTransport};
 use mq_common::Error;
 use mq_proto::url::BrokerUrl;
 
@@ -17,16 +16,8 @@ use crate::transport::Stream;
 
 /// Runs the WebSocket client handshake for `url` over the open `stream`.
 pub(crate) async fn connect<S: Stream>(stream: S, url: &BrokerUrl) -> Result<BoxTransport, Error> {
-    let (request, target) = request(url)?;
-    let (ws, response) = async_tungstenite::client_async(request, stream)
-        .await
-        .map_err(|e| handshake_failed(&target, e))?;
-    tracing::debug!(url = %target, status = %response.status(), "WebSocket open");
-    Ok(Box::new(transport(ws)))
-}
-
-fn transport<S: Stream>(ws: WebSocketStream<S>) -> WsTransport<WebSocketStream<S>> {
-    WsTransport::new(ws, shutdown::<S>)
+    let handshake = |request| async_tungstenite::client_async(request, stream);
+    mq_common::ws::open(url, handshake, shutdown::<S>).await
 }
 
 /// Closes the stream under the WebSocket (TLS close_notify, TCP shutdown).
@@ -45,6 +36,7 @@ mod tests {
     use bytes::{Bytes, BytesMut};
     use futures_lite::{future, StreamExt};
     use mq_common::runtime::Transport;
+    use mq_common::ws::WsTransport;
     use std::future::poll_fn;
     use std::io::ErrorKind::InvalidData;
     use std::os::unix::net::UnixStream;
@@ -65,7 +57,7 @@ mod tests {
         let (a, b) = Async::<UnixStream>::pair().unwrap();
         let server = WebSocketStream::from_raw_socket(b, Role::Server, None).await;
         let client = WebSocketStream::from_raw_socket(a, Role::Client, None).await;
-        (transport(client), server)
+        (WsTransport::new(client, shutdown), server)
     }
 
     async fn read(client: &mut Client, max: usize) -> io::Result<Vec<u8>> {

@@ -8,8 +8,7 @@
 
 use std::time::Duration;
 
-use mq_proto::client::CommandError;
-use mq_tokio::{connect, ConnectOptions, Error, ProtocolVersion, QoS};
+use mq_tokio::{connect, CommandError, ConnectOptions, Error, ProtocolVersion, QoS};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -39,7 +39,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Keep a second handle on the device's socket, to break it later.
     let socket: Arc<Mutex<Option<std::net::TcpStream>>> = Arc::default();
     let addr = {
-        let u = mq_proto::url::BrokerUrl::parse(&url)?;
+        let u = mq_tokio::BrokerUrl::parse(&url)?;
         format!("{}:{}", u.host, u.port)
     };
     let slot = socket.clone();

@@ -8,8 +8,7 @@
 
 use std::time::Duration;
 
-use mq_proto::client::TopicAliasPolicy;
-use mq_tokio::{connect, Client, ConnectOptions, QoS};
+use mq_tokio::{connect, Client, ConnectOptions, QoS, TopicAliasPolicy};
 
 const TOPIC: &str = "mq-example/factory/building-7/line-3/station-12/sensors/vibration/x-axis";
 

@@ -111,11 +111,8 @@ mod ws;
 
 use std::sync::Arc;
 
+pub use mq_common::api::handles::*;
 pub use mq_common::api::*;
-pub use mq_common::{
-    Client, Prepared, PreparedSubscribe, PublishBuilder, PublishFuture, PublishToken,
-    RestoredOutcomes, SubscribeBuilder, Subscription,
-};
 pub use transport::{BoxStream, ConnectFuture, Connector, Stream};
 
 /// Connects to the broker at `url` and returns once the first CONNACK accepted

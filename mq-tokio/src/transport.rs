@@ -1,6 +1,5 @@
 //! Opening the byte stream to the broker: TCP, TLS, WebSocket, or the user's own.
 
-use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -13,44 +12,22 @@ use tokio::net::TcpStream;
 
 use crate::{ConnectOptions, Error};
 
-/// A bidirectional byte stream to a broker.
-pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Stream for T {}
-
-/// A boxed [`Stream`].
-pub type BoxStream = Box<dyn Stream>;
-
-/// The future a [`Connector`] returns.
-pub type ConnectFuture<'a> = Pin<Box<dyn Future<Output = io::Result<BoxStream>> + Send + 'a>>;
-
-/// Opens a transport of the user's own (Unix socket, proxy, in-memory pipe);
-/// called for the first connection and for every reconnect, within the
-/// connect timeout.
-///
-/// Any `Fn() -> impl Future<Output = io::Result<S>>` is a connector:
-///
-/// ```no_run
-/// # async fn run() -> Result<(), mq_tokio::Error> {
-/// let connector = || tokio::net::TcpStream::connect("127.0.0.1:1883");
-/// let client = mq_tokio::connect_with(connector, mq_tokio::ConnectOptions::new("c1")).await?;
-/// # drop(client); Ok(()) }
-/// ```
-pub trait Connector: Send + Sync + 'static {
-    /// Opens a new stream.
-    fn connect(&self) -> ConnectFuture<'_>;
-}
-
-impl<F, Fut, S> Connector for F
-where
-    F: Fn() -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = io::Result<S>> + Send + 'static,
-    S: Stream,
-{
-    fn connect(&self) -> ConnectFuture<'_> {
-        let fut = self();
-        Box::pin(async move { Ok(Box::new(fut.await?) as BoxStream) })
-    }
-}
+mq_common::connector_types!(
+    AsyncRead,
+    AsyncWrite,
+    /// Opens a transport of the user's own (Unix socket, proxy, in-memory pipe);
+    /// called for the first connection and for every reconnect, within the
+    /// connect timeout.
+    ///
+    /// Any `Fn() -> impl Future<Output = io::Result<S>>` is a connector:
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), mq_tokio::Error> {
+    /// let connector = || tokio::net::TcpStream::connect("127.0.0.1:1883");
+    /// let client = mq_tokio::connect_with(connector, mq_tokio::ConnectOptions::new("c1")).await?;
+    /// # drop(client); Ok(()) }
+    /// ```
+);
 
 /// A tokio stream as the driver's [`Transport`]: reads go straight into the
 /// engine's buffer.

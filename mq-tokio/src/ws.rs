@@ -7,7 +7,6 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use mq_common::runtime::BoxTransport;
-use mq_common::ws::{handshake_failed, request, WsTransport};
 use mq_proto::url::BrokerUrl;
 use tokio_tungstenite::WebSocketStream;
 
@@ -17,16 +16,8 @@ use crate::Error;
 /// Runs the WebSocket client handshake for `url` over the open `stream` (TCP
 /// or TLS), asking for the `mqtt` subprotocol.
 pub(crate) async fn connect<S: Stream>(stream: S, url: &BrokerUrl) -> Result<BoxTransport, Error> {
-    let (request, target) = request(url)?;
-    let (ws, response) = tokio_tungstenite::client_async(request, stream)
-        .await
-        .map_err(|e| handshake_failed(&target, e))?;
-    tracing::debug!(url = %target, status = %response.status(), "WebSocket open");
-    Ok(Box::new(transport(ws)))
-}
-
-fn transport<S: Stream>(ws: WebSocketStream<S>) -> WsTransport<WebSocketStream<S>> {
-    WsTransport::new(ws, shutdown::<S>)
+    let handshake = |request| tokio_tungstenite::client_async(request, stream);
+    mq_common::ws::open(url, handshake, shutdown::<S>).await
 }
 
 /// Shuts the stream under the WebSocket down (TLS close_notify, TCP FIN).
@@ -40,6 +31,7 @@ mod tests {
     use bytes::{Bytes, BytesMut};
     use futures_sink::Sink;
     use mq_common::runtime::Transport;
+    use mq_common::ws::WsTransport;
     use std::future::poll_fn;
     use tokio_tungstenite::tungstenite::protocol::Role;
     use tokio_tungstenite::tungstenite::Message;
@@ -52,7 +44,7 @@ mod tests {
         let (a, b) = tokio::io::duplex(64);
         let client = WebSocketStream::from_raw_socket(a, Role::Client, None).await;
         let server = WebSocketStream::from_raw_socket(b, Role::Server, None).await;
-        (transport(client), server)
+        (WsTransport::new(client, shutdown), server)
     }
 
     /// Every test is over in well under this.

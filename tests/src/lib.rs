@@ -43,6 +43,13 @@
 //! restarts them with their session store, through every adapter
 //! ([`crash_tests!`]).
 //!
+//! [`cluster`] kills one node of two bridged brokers mid-stream and checks
+//! that clients with a failover list resume on the other
+//! ([`cluster_tests!`]).
+//!
+//! [`closing`] checks that the client closes the socket after its
+//! DISCONNECT, against a broker of the test's own ([`closing_tests!`]).
+//!
 //! [`pki`] makes throwaway certificates (a CA, server and client
 //! certificates, an unrelated CA) for the TLS tests.
 //!
@@ -53,6 +60,8 @@
 
 mod broker;
 mod capability;
+pub mod closing;
+pub mod cluster;
 mod config;
 pub mod crash;
 mod kind;

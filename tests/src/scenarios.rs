@@ -88,6 +88,8 @@ pub struct ClientOptions {
     pub mqtt: Options,
     /// Reconnect with backoff after the connection is lost.
     pub auto_reconnect: bool,
+    /// More broker URLs to fail over to, in turn, after the one `connect` is given.
+    pub failover: Vec<String>,
 }
 
 impl ClientOptions {
@@ -107,6 +109,7 @@ impl ClientOptions {
         ClientOptions {
             mqtt,
             auto_reconnect: true,
+            failover: Vec::new(),
         }
     }
 

@@ -68,6 +68,7 @@ impl TestClient for BlockingClient {
         let mut opts = ConnectOptions::new(options.mqtt.client_id.clone());
         opts.mqtt = options.mqtt;
         opts.auto_reconnect = options.auto_reconnect;
+        opts.failover = options.failover;
         mq_blocking::connect(url, opts)
             .map(BlockingClient)
             .map_err(map_error)
@@ -81,6 +82,7 @@ impl TestClient for BlockingClient {
         let mut opts = ConnectOptions::new(options.mqtt.client_id.clone());
         opts.mqtt = options.mqtt;
         opts.auto_reconnect = options.auto_reconnect;
+        opts.failover = options.failover;
         let calls = AtomicUsize::new(0);
         let connector = move || {
             if calls.fetch_add(1, Ordering::SeqCst) >= working {
@@ -189,6 +191,8 @@ impl TestClient for BlockingClient {
 }
 
 mq_e2e::scenario_tests!(BlockingClient);
+mq_e2e::cluster_tests!(BlockingClient);
+mq_e2e::closing_tests!(BlockingClient);
 
 /// A publish handed over, for the crash tests.
 struct BlockingPending(mq_blocking::PublishHandle);

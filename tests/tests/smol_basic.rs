@@ -551,6 +551,7 @@ fn options_of(options: ClientOptions) -> ConnectOptions {
     let mut opts = ConnectOptions::new(options.mqtt.client_id.clone());
     opts.mqtt = options.mqtt;
     opts.auto_reconnect = options.auto_reconnect;
+    opts.failover = options.failover;
     opts
 }
 
@@ -788,11 +789,15 @@ impl<R: Runtime> CrashClient for SmolClient<R> {
 /// The shared scenario list and the crash tests under smol.
 mod smol_scenarios {
     mq_e2e::scenario_tests!(super::SmolClient<super::Smol>);
+    mq_e2e::cluster_tests!(super::SmolClient<super::Smol>);
+    mq_e2e::closing_tests!(super::SmolClient<super::Smol>);
     mq_e2e::crash_tests!(super::SmolClient<super::Smol>);
 }
 
 /// The shared scenario list and the crash tests under async-std.
 mod async_std_scenarios {
     mq_e2e::scenario_tests!(super::SmolClient<super::AsyncStd>);
+    mq_e2e::cluster_tests!(super::SmolClient<super::AsyncStd>);
+    mq_e2e::closing_tests!(super::SmolClient<super::AsyncStd>);
     mq_e2e::crash_tests!(super::SmolClient<super::AsyncStd>);
 }

@@ -37,7 +37,7 @@ mod fallback {
     use mq_e2e::{Broker, BrokerConfig, BrokerKind};
     use mq_proto::QoS;
 
-    use super::tokio_client::{block_on, options_of, TokioClient};
+    use super::TokioClient;
 
     /// A 5.0 client that may fall back to 3.1.1 (the library default).
     fn v5_with_fallback(id: &str) -> ClientOptions {
@@ -211,13 +211,9 @@ mod fallback {
     fn a_node_that_closes_every_connection_does_not_downgrade_the_next() {
         let broker = Broker::start_kind(BrokerKind::Mosquitto, V5, BrokerConfig::new());
         let dead = FlakyFront::start(broker.addr(), usize::MAX);
-        let client = block_on(async {
-            let mut options = options_of(v5_with_fallback("fb-failover"));
-            options.failover = vec![broker.url()];
-            mq_tokio::connect(&dead.url(), options).await
-        })
-        .map(TokioClient)
-        .expect("connect through the failover list");
+        let mut options = v5_with_fallback("fb-failover");
+        options.failover = vec![broker.url()];
+        let client: TokioClient = connect(&dead.url(), options);
         assert_eq!(client.protocol_version(), V5);
         round_trip(&client, "fb/failover");
     }

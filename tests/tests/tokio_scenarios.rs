@@ -16,6 +16,8 @@ use mq_tokio::{ConnectOptions, Error};
 use tokio_client::{block_on, map_error, TokioClient, TokioMessages};
 
 mq_e2e::scenario_tests!(TokioClient);
+mq_e2e::cluster_tests!(TokioClient);
+mq_e2e::closing_tests!(TokioClient);
 
 /// A publish handed over, for the crash tests.
 pub struct TokioPending(mq_tokio::PublishToken);

@@ -229,6 +229,20 @@ async fn ws_round_trip() {
     round_trip(client, "mq/e2e/ws").await;
 }
 
+/// The WebSocket transport with MQTT 3.1.1 (3.1.1 MQTT-6.0.0-1, -3, -4):
+/// the same binary frames and `mqtt` subprotocol.
+#[tokio::test]
+async fn ws_round_trip_v311() {
+    let broker = Broker::start(BrokerConfig::new().websockets(true));
+    let url = format!("ws://127.0.0.1:{}/mqtt", broker.ws_port());
+    let mut options = options("ws-311", TlsOptions::default());
+    options.mqtt.protocol_version = mq_tokio::ProtocolVersion::V311;
+    options.mqtt.protocol_fallback = false;
+    let client = connected(&url, options).await;
+    assert_eq!(client.protocol_version(), mq_tokio::ProtocolVersion::V311);
+    round_trip(client, "mq/e2e/ws311").await;
+}
+
 #[tokio::test]
 async fn ws_to_a_plain_mqtt_port_fails_in_time() {
     let broker = Broker::start(BrokerConfig::new());

@@ -98,6 +98,12 @@ const COMMAND_BATCH: usize = 64;
 /// How long a closing transport may take to flush and shut down.
 pub const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
+/// How long a completion waits to ride a store write that gates bytes
+/// before it gets one of its own (see [`Engine::store_batch`]).
+const COMPLETIONS_WAIT: Duration = Duration::from_millis(100);
+/// How many completions may wait at once.
+const COMPLETIONS_MAX: usize = 1024;
+
 /// Something that happened, for [`Engine::handle_input`].
 // `Command` is the hot variant: boxing it would allocate for every publish.
 #[allow(clippy::large_enum_variant)]
@@ -302,6 +308,10 @@ pub struct Engine {
     accepted: bool,
     /// Manual acknowledgments answered once the next store write is durable.
     acks_awaiting_store: Vec<Reply<()>>,
+    /// Store updates not handed out yet: completions waiting for a batch.
+    store_pending: Vec<StoreUpdate>,
+    /// When the waiting completions are due on their own.
+    completions_due: Option<Instant>,
 }
 
 impl Engine {
@@ -372,6 +382,8 @@ impl Engine {
             servers: Servers::new(1 + options.failover.len(), options.follow_redirects),
             accepted: false,
             acks_awaiting_store: Vec::new(),
+            store_pending: Vec::new(),
+            completions_due: None,
         };
         let stop = engine.stop_signal.clone();
         Parts {
@@ -470,7 +482,7 @@ impl Engine {
                 stall: self.write_stall,
             };
         }
-        if let Some(updates) = self.store_updates() {
+        if let Some(updates) = self.store_batch() {
             // Write-ahead: the bytes made with these changes wait for them.
             self.held_write = self.transmit();
             return Output::Persist(updates);
@@ -487,7 +499,7 @@ impl Engine {
             Phase::Serving => {
                 if let Some(data) = self.transmit() {
                     // Write-ahead: the changes these bytes stand for first.
-                    if let Some(updates) = self.store_updates() {
+                    if let Some(updates) = self.store_batch() {
                         self.held_write = Some(data);
                         return Output::Persist(updates);
                     }
@@ -502,7 +514,10 @@ impl Engine {
                     self.connection_over();
                     return self.poll_output();
                 }
-                let until = self.core.poll_timeout();
+                let until = match (self.core.poll_timeout(), self.completions_due) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
                 Output::Wait(self.wait(until, self.routes.blocked().is_none()))
             }
             Phase::Backoff { until } => Output::Wait(self.wait(Some(until), false)),
@@ -521,14 +536,41 @@ impl Engine {
         Some(data)
     }
 
-    /// The session changes not yet handed to the store, if a store takes them.
-    fn store_updates(&mut self) -> Option<Vec<StoreUpdate>> {
+    /// The session changes to hand to the store now, if a store takes them
+    /// and a write is due.
+    ///
+    /// Group commit: a change that bytes depend on (a new or released
+    /// publish, a QoS 2 receipt, a subscription) is due at once, and takes
+    /// everything waiting with it. A completion alone gates no bytes: if it
+    /// is lost in a crash, the restored client only resends a publish the
+    /// broker already has (a QoS 1 duplicate, or a PUBREL the broker answers
+    /// with PUBCOMP). So completions wait, up to [`COMPLETIONS_WAIT`] or
+    /// [`COMPLETIONS_MAX`] of them, to ride the next write; a stream of
+    /// acknowledgments then costs no sync of its own. Outside
+    /// [`Phase::Serving`] everything is due.
+    fn store_batch(&mut self) -> Option<Vec<StoreUpdate>> {
         if !self.durable {
             return None;
         }
-        let updates: Vec<StoreUpdate> =
-            std::iter::from_fn(|| self.core.poll_store_update()).collect();
-        (!updates.is_empty()).then_some(updates)
+        let mut gates = false;
+        while let Some(update) = self.core.poll_store_update() {
+            gates |= !matches!(update, StoreUpdate::PublishCompleted { .. });
+            self.store_pending.push(update);
+        }
+        if self.store_pending.is_empty() {
+            return None;
+        }
+        let due = gates
+            || !matches!(self.phase, Phase::Serving)
+            || self.store_pending.len() >= COMPLETIONS_MAX
+            || self.completions_due.is_some_and(|due| self.now >= due);
+        if due {
+            self.completions_due = None;
+            return Some(std::mem::take(&mut self.store_pending));
+        }
+        self.completions_due
+            .get_or_insert(after(self.now, COMPLETIONS_WAIT));
+        None
     }
 
     /// The store could not record a change: what it holds no longer matches
@@ -543,6 +585,8 @@ impl Engine {
         self.held_write = None;
         self.durable = false;
         while self.core.poll_store_update().is_some() {}
+        self.store_pending.clear();
+        self.completions_due = None;
         if let Some(first) = self.first_connect.take() {
             first.send(Err(Error::Store(error)));
         }

@@ -143,6 +143,60 @@ fn publishes_taken_in_one_turn_share_one_store_write() {
 }
 
 #[test]
+fn completions_wait_to_ride_the_next_store_write() {
+    let store = Arc::new(MemoryStore::new());
+    let mut parts = connected_durable(&store);
+    let _first = publish(&parts, "t", QoS::AtLeastOnce);
+    take_commands(&mut parts, T0);
+    assert_eq!(
+        kinds(&steps(&mut parts.engine, &store)),
+        ["persist", "write"]
+    );
+
+    // The PUBACK: a completion alone is not written, and the wait ends when it is due.
+    parts
+        .engine
+        .handle_input(at(10), Input::Read(&puback_bytes(1)));
+    let Output::Wait(wait) = parts.engine.poll_output() else {
+        panic!("a completion alone waits")
+    };
+    assert_eq!(wait.until, Some(after(at(10), COMPLETIONS_WAIT)));
+    assert_eq!(store.load().expect("load").outgoing.len(), 1);
+
+    // The next publish takes it along: one store write for both.
+    let _second = publish(&parts, "t", QoS::AtLeastOnce);
+    take_commands(&mut parts, at(20));
+    let steps = steps(&mut parts.engine, &store);
+    assert_eq!(kinds(&steps), ["persist", "write"]);
+    let Step::Persist(updates) = &steps[0] else {
+        unreachable!()
+    };
+    assert!(
+        matches!(updates[0], StoreUpdate::PublishCompleted { .. }),
+        "the completion first, in order: {updates:?}"
+    );
+    assert_eq!(updates.len(), 3, "completed, queued, sent: {updates:?}");
+    assert_eq!(store.load().expect("load").outgoing.len(), 1);
+}
+
+#[test]
+fn waiting_completions_are_written_before_the_engine_stops() {
+    let store = Arc::new(MemoryStore::new());
+    let mut parts = connected_durable(&store);
+    let _first = publish(&parts, "t", QoS::AtLeastOnce);
+    take_commands(&mut parts, T0);
+    steps(&mut parts.engine, &store);
+    parts
+        .engine
+        .handle_input(at(10), Input::Read(&puback_bytes(1)));
+    assert_eq!(kinds(&steps(&mut parts.engine, &store)), [""; 0]);
+    parts.engine.handle_input(at(11), Input::HandlesDropped);
+    let steps = steps(&mut parts.engine, &store);
+    assert!(kinds(&steps).contains(&"persist"), "{steps:?}");
+    assert!(store.load().expect("load").outgoing.is_empty());
+}
+
+#[test]
 fn a_store_failure_writes_nothing_that_depends_on_it_and_stops() {
     let store = Arc::new(MemoryStore::new());
     let mut parts = connected_durable(&store);
@@ -221,11 +275,14 @@ fn a_restored_session_resends_with_dup_and_reports_the_outcome() {
         other => panic!("one write, got {other:?}"),
     }
     e.handle_input(T0, Input::Read(&puback_bytes(3)));
+    assert_eq!(kinds(&steps(e, &store)), [""; 0], "the completion waits");
+    e.handle_input(after(T0, COMPLETIONS_WAIT), Input::Timeout);
     assert_eq!(
         kinds(&steps(e, &store)),
         ["persist"],
-        "the completion is recorded"
+        "the completion is recorded when due"
     );
+    assert!(store.load().expect("load").outgoing.is_empty());
     let outcome = parts.restored.try_recv().expect("an outcome");
     assert_eq!(outcome.id, RequestId(7));
     assert_eq!(&outcome.publish.payload[..], b"kept");

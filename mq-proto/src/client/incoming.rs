@@ -87,14 +87,9 @@ impl Client {
     /// broker was never told ours). Counted: QoS 2 messages not yet released,
     /// and QoS 1 and 2 messages whose PUBACK or PUBREC has not been sent.
     fn receive_maximum_exceeded(&self) -> bool {
-        // An acknowledged QoS 2 message is in `incoming_qos2` already.
-        let unsent = self
-            .pending_acks
-            .iter()
-            .filter(|a| !(a.acknowledged && a.token.qos == QoS::ExactlyOnce))
-            .count();
         self.version == ProtocolVersion::V5
-            && self.incoming_qos2.len() + unsent >= usize::from(self.options.receive_maximum)
+            && self.incoming_qos2.len() + self.pending_acks.counted()
+                >= usize::from(self.options.receive_maximum)
     }
 
     pub(crate) fn handle_pubrel(&mut self, now: Instant, rel: PubRel) {

@@ -169,7 +169,7 @@ use alloc::vec::Vec;
 use bytes::{Bytes, BytesMut};
 
 use crate::codec::{ConnAck, Decoder, Packet, ProtocolVersion, QoS};
-use ack::PendingAck;
+use ack::PendingAcks;
 use alias::{InboundAliases, OutboundAliases};
 use outgoing::{Outgoing, PendingRequest};
 
@@ -305,7 +305,7 @@ pub struct Client {
     requests: BTreeMap<u16, PendingRequest>,
     incoming_qos2: BTreeSet<u16>,
     /// Received QoS 1/2 messages whose PUBACK or PUBREC has not been sent, oldest first.
-    pending_acks: VecDeque<PendingAck>,
+    pending_acks: PendingAcks,
     subscriptions: Subscriptions,
     aliases_out: OutboundAliases,
     aliases_in: InboundAliases,
@@ -362,7 +362,7 @@ impl Client {
             outgoing: Outgoing::default(),
             requests: BTreeMap::new(),
             incoming_qos2: BTreeSet::new(),
-            pending_acks: VecDeque::new(),
+            pending_acks: PendingAcks::default(),
             subscriptions: Subscriptions::default(),
             aliases_out: OutboundAliases::default(),
             aliases_in: InboundAliases::default(),

@@ -68,6 +68,7 @@ pub fn options_of(options: ClientOptions) -> ConnectOptions {
     let mut opts = ConnectOptions::new(options.mqtt.client_id.clone());
     opts.mqtt = options.mqtt;
     opts.auto_reconnect = options.auto_reconnect;
+    opts.failover = options.failover;
     opts
 }
 

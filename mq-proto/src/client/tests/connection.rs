@@ -82,7 +82,7 @@ fn v311(client_id: &str) -> Options {
     o
 }
 
-fn refused(reason_code: ReasonCode) -> Event {
+pub(super) fn refused(reason_code: ReasonCode) -> Event {
     Event::Disconnected(DisconnectReason::Refused(Box::new(ConnAck {
         session_present: false,
         reason_code,
@@ -90,7 +90,7 @@ fn refused(reason_code: ReasonCode) -> Event {
     })))
 }
 
-fn protocol_error(reason_code: ReasonCode, violation: ProtocolViolation) -> Event {
+pub(super) fn protocol_error(reason_code: ReasonCode, violation: ProtocolViolation) -> Event {
     Event::Disconnected(DisconnectReason::ProtocolError {
         reason_code,
         violation,

@@ -37,7 +37,7 @@ const CONNECT_CLEAN: &[u8] = &[
 ];
 
 /// CONNECT resuming a session: Clean Start 0, Keep Alive 60, Session Expiry Interval 3600.
-const CONNECT_RESUME: &[u8] = &[
+pub(super) const CONNECT_RESUME: &[u8] = &[
     0x10, 0x13, // CONNECT, remaining length 19
     0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05, // protocol name, version 5
     0x00, // flags: Clean Start 0
@@ -50,30 +50,30 @@ const CONNECT_RESUME: &[u8] = &[
 const CONNACK: &[u8] = &[0x20, 0x03, 0x00, 0x00, 0x00];
 
 /// CONNACK 5.0: session present, Success, no properties.
-const CONNACK_SESSION_PRESENT: &[u8] = &[0x20, 0x03, 0x01, 0x00, 0x00];
+pub(super) const CONNACK_SESSION_PRESENT: &[u8] = &[0x20, 0x03, 0x01, 0x00, 0x00];
 
 /// Options for a client whose session outlives the connection (Session Expiry Interval 3600).
-fn durable() -> Options {
+pub(super) fn durable() -> Options {
     let mut o = Options::new("c");
     o.session_expiry_interval = 3600;
     o
 }
 
 /// A user's publish: `topic`, `qos`, `payload`, no flags or properties.
-fn msg(topic: &str, qos: QoS, payload: &'static [u8]) -> Publish {
+pub(super) fn msg(topic: &str, qos: QoS, payload: &'static [u8]) -> Publish {
     let mut p = Publish::new(topic, Bytes::from_static(payload));
     p.qos = qos;
     p
 }
 
 /// A PUBLISH as the client decodes it from the broker.
-fn received(topic: &str, qos: QoS, packet_id: u16, payload: &'static [u8]) -> Publish {
+pub(super) fn received(topic: &str, qos: QoS, packet_id: u16, payload: &'static [u8]) -> Publish {
     let mut p = msg(topic, qos, payload);
     p.packet_id = packet_id;
     p
 }
 
-fn published(id: RequestId, code: ReasonCode) -> Event {
+pub(super) fn published(id: RequestId, code: ReasonCode) -> Event {
     Event::Published {
         id,
         result: Ok(code),
@@ -87,14 +87,14 @@ fn rejected(code: ReasonCode, reason_string: Option<&str>) -> Result<ReasonCode,
     })
 }
 
-fn options(qos: QoS) -> SubscriptionOptions {
+pub(super) fn options(qos: QoS) -> SubscriptionOptions {
     SubscriptionOptions {
         qos,
         ..Default::default()
     }
 }
 
-fn subscribe_packet(filters: &[(&str, SubscriptionOptions)]) -> Subscribe {
+pub(super) fn subscribe_packet(filters: &[(&str, SubscriptionOptions)]) -> Subscribe {
     Subscribe {
         packet_id: 0,
         subscriptions: filters
@@ -108,7 +108,7 @@ fn subscribe_packet(filters: &[(&str, SubscriptionOptions)]) -> Subscribe {
     }
 }
 
-fn unsubscribe_packet(filters: &[&str]) -> Unsubscribe {
+pub(super) fn unsubscribe_packet(filters: &[&str]) -> Unsubscribe {
     Unsubscribe {
         packet_id: 0,
         filters: filters.iter().map(|f| (*f).into()).collect(),
@@ -163,13 +163,13 @@ fn unsubscribe(s: &mut Scenario, packet: Unsubscribe) -> RequestId {
 
 /// The transport fails: the client reports it and keeps its session.
 #[track_caller]
-fn drop_transport(s: &mut Scenario) {
+pub(super) fn drop_transport(s: &mut Scenario) {
     s.client.handle_transport_closed(s.now);
     s.expect_events(&[Event::Disconnected(DisconnectReason::TransportClosed)]);
 }
 
 /// A new transport: the client writes CONNECT (returned), the broker answers `connack`.
-fn reconnect(s: &mut Scenario, connack: &[u8]) -> Vec<u8> {
+pub(super) fn reconnect(s: &mut Scenario, connack: &[u8]) -> Vec<u8> {
     s.client.connect(s.now).expect("connect");
     let connect = s.written();
     s.broker_sends(connack);

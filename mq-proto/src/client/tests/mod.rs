@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod compliance_gaps;
 mod connection;
 mod flows;
 mod manual_acks;

@@ -21,7 +21,7 @@ use ProtocolVersion::{V311, V5};
 
 /// Decodes one whole packet both with [`Packet::decode`] and with the
 /// streaming [`Decoder`]; both must fail with `expected`.
-fn assert_decode_err(bytes: &[u8], version: ProtocolVersion, expected: DecodeError) {
+pub(super) fn assert_decode_err(bytes: &[u8], version: ProtocolVersion, expected: DecodeError) {
     let got = Packet::decode(&Bytes::copy_from_slice(bytes), version);
     assert_eq!(got, Err(expected.clone()), "Packet::decode of {bytes:02X?}");
     let mut buf = BytesMut::from(bytes);
@@ -33,7 +33,7 @@ fn assert_decode_err(bytes: &[u8], version: ProtocolVersion, expected: DecodeErr
 }
 
 /// A packet: `first` byte, a one-byte remaining length, `body`.
-fn packet(first: u8, body: &[u8]) -> Vec<u8> {
+pub(super) fn packet(first: u8, body: &[u8]) -> Vec<u8> {
     assert!(
         body.len() < 128,
         "helper writes a one-byte remaining length"
@@ -84,7 +84,7 @@ fn connack_v5_with(props: &[u8]) -> Vec<u8> {
 }
 
 /// A 5.0 QoS 0 PUBLISH to "a" with `props` and no payload.
-fn publish_v5_with(props: &[u8]) -> Vec<u8> {
+pub(super) fn publish_v5_with(props: &[u8]) -> Vec<u8> {
     let mut body = vec![0x00, 0x01, b'a', props.len() as u8];
     body.extend_from_slice(props);
     packet(0x30, &body)
@@ -101,7 +101,7 @@ fn publish_topic(version: ProtocolVersion, topic: &[u8]) -> Vec<u8> {
 }
 
 /// A SUBSCRIBE with packet id 1, one `filter` with `options`.
-fn subscribe_with(version: ProtocolVersion, filter: &[u8], options: u8) -> Vec<u8> {
+pub(super) fn subscribe_with(version: ProtocolVersion, filter: &[u8], options: u8) -> Vec<u8> {
     let mut body = vec![0x00, 0x01];
     if version == V5 {
         body.push(0x00); // property length
@@ -114,7 +114,7 @@ fn subscribe_with(version: ProtocolVersion, filter: &[u8], options: u8) -> Vec<u
 
 /// Encodes into a buffer already holding bytes; the encode must fail, leave
 /// the buffer as it was, and `encoded_len` must fail the same way.
-fn encode_err(packet: impl Into<Packet>, version: ProtocolVersion) -> EncodeError {
+pub(super) fn encode_err(packet: impl Into<Packet>, version: ProtocolVersion) -> EncodeError {
     let packet = packet.into();
     let mut buf = BytesMut::from(&b"prev"[..]);
     let err = match packet.encode(version, &mut buf) {

@@ -3,3 +3,4 @@
 mod malformed;
 mod proptests;
 mod spec_examples;
+mod utf8_fields;
