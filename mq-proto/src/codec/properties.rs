@@ -1042,14 +1042,14 @@ impl PropertyValues {
     ) -> Result<(), EncodeError> {
         use PropertyId::*;
         let has = |id: PropertyId| FIELDS & (1 << id as u8) != 0;
-        let field = |id: PropertyId, s: &mut S| -> Result<(), EncodeError> {
+        // Checks that `context` allows `id`; the identifier is written with its value.
+        let field = |id: PropertyId| -> Result<(), EncodeError> {
             if S::CHECKS && FIELDS == ALL_FIELDS && !id.is_allowed_in(context) {
                 return Err(EncodeError::PropertyNotAllowed {
                     property: id,
                     context,
                 });
             }
-            s.put_u8(id as u8);
             Ok(())
         };
         let invalid = |property: PropertyId, value: u32| EncodeError::InvalidPropertyValue {
@@ -1058,37 +1058,37 @@ impl PropertyValues {
         };
         if has(PayloadFormatIndicator) {
             if let Some(v) = self.payload_format_indicator {
-                field(PayloadFormatIndicator, s)?;
-                s.put_u8(v as u8);
+                field(PayloadFormatIndicator)?;
+                s.put_id_u8(PayloadFormatIndicator, v as u8);
             }
         }
         if has(MessageExpiryInterval) {
             if let Some(v) = self.message_expiry_interval {
-                field(MessageExpiryInterval, s)?;
-                s.put_u32(v);
+                field(MessageExpiryInterval)?;
+                s.put_id_u32(MessageExpiryInterval, v);
             }
         }
         if has(ContentType) {
             if let Some(v) = &self.content_type {
-                field(ContentType, s)?;
-                s.put_str(v.bytes(), ContentType.name())?;
+                field(ContentType)?;
+                s.put_id_str(ContentType, v.bytes())?;
             }
         }
         if has(ResponseTopic) {
             if let Some(v) = &self.response_topic {
-                field(ResponseTopic, s)?;
+                field(ResponseTopic)?;
                 if S::CHECKS {
                     // Also checks the length and U+0000 that `put_str` would.
                     crate::topic::check_topic_name(v.bytes())
                         .map_err(EncodeError::InvalidTopicName)?;
                 }
-                s.put_prefixed(v.bytes());
+                s.put_id_prefixed(ResponseTopic, v.bytes());
             }
         }
         if has(CorrelationData) {
             if let Some(v) = &self.correlation_data {
-                field(CorrelationData, s)?;
-                s.put_binary(v, CorrelationData.name())?;
+                field(CorrelationData)?;
+                s.put_id_binary(CorrelationData, v)?;
             }
         }
         if S::CHECKS
@@ -1102,150 +1102,151 @@ impl PropertyValues {
         }
         if has(SubscriptionIdentifier) {
             for &v in &self.subscription_identifiers {
-                field(SubscriptionIdentifier, s)?;
+                field(SubscriptionIdentifier)?;
                 if S::CHECKS && (v == 0 || v > VARIABLE_BYTE_INTEGER_MAX) {
                     return Err(invalid(SubscriptionIdentifier, v));
                 }
+                s.put_u8(SubscriptionIdentifier as u8);
                 s.put_variable_byte_integer(v);
             }
         }
         if has(SessionExpiryInterval) {
             if let Some(v) = self.session_expiry_interval {
-                field(SessionExpiryInterval, s)?;
-                s.put_u32(v);
+                field(SessionExpiryInterval)?;
+                s.put_id_u32(SessionExpiryInterval, v);
             }
         }
         if has(AssignedClientIdentifier) {
             if let Some(v) = &self.assigned_client_identifier {
-                field(AssignedClientIdentifier, s)?;
-                s.put_str(v.bytes(), AssignedClientIdentifier.name())?;
+                field(AssignedClientIdentifier)?;
+                s.put_id_str(AssignedClientIdentifier, v.bytes())?;
             }
         }
         if has(ServerKeepAlive) {
             if let Some(v) = self.server_keep_alive {
-                field(ServerKeepAlive, s)?;
-                s.put_u16(v);
+                field(ServerKeepAlive)?;
+                s.put_id_u16(ServerKeepAlive, v);
             }
         }
         if has(AuthenticationMethod) {
             if let Some(v) = &self.authentication_method {
-                field(AuthenticationMethod, s)?;
-                s.put_str(v.bytes(), AuthenticationMethod.name())?;
+                field(AuthenticationMethod)?;
+                s.put_id_str(AuthenticationMethod, v.bytes())?;
             }
         }
         if has(AuthenticationData) {
             if let Some(v) = &self.authentication_data {
-                field(AuthenticationData, s)?;
-                s.put_binary(v, AuthenticationData.name())?;
+                field(AuthenticationData)?;
+                s.put_id_binary(AuthenticationData, v)?;
             }
         }
         if has(RequestProblemInformation) {
             if let Some(v) = self.request_problem_information {
-                field(RequestProblemInformation, s)?;
-                s.put_u8(v.into());
+                field(RequestProblemInformation)?;
+                s.put_id_u8(RequestProblemInformation, v.into());
             }
         }
         if has(WillDelayInterval) {
             if let Some(v) = self.will_delay_interval {
-                field(WillDelayInterval, s)?;
-                s.put_u32(v);
+                field(WillDelayInterval)?;
+                s.put_id_u32(WillDelayInterval, v);
             }
         }
         if has(RequestResponseInformation) {
             if let Some(v) = self.request_response_information {
-                field(RequestResponseInformation, s)?;
-                s.put_u8(v.into());
+                field(RequestResponseInformation)?;
+                s.put_id_u8(RequestResponseInformation, v.into());
             }
         }
         if has(ResponseInformation) {
             if let Some(v) = &self.response_information {
-                field(ResponseInformation, s)?;
-                s.put_str(v.bytes(), ResponseInformation.name())?;
+                field(ResponseInformation)?;
+                s.put_id_str(ResponseInformation, v.bytes())?;
             }
         }
         if has(ServerReference) {
             if let Some(v) = &self.server_reference {
-                field(ServerReference, s)?;
-                s.put_str(v.bytes(), ServerReference.name())?;
+                field(ServerReference)?;
+                s.put_id_str(ServerReference, v.bytes())?;
             }
         }
         if has(ReasonString) {
             if let Some(v) = &self.reason_string {
-                field(ReasonString, s)?;
-                s.put_str(v.bytes(), ReasonString.name())?;
+                field(ReasonString)?;
+                s.put_id_str(ReasonString, v.bytes())?;
             }
         }
         if has(ReceiveMaximum) {
             if let Some(v) = self.receive_maximum {
-                field(ReceiveMaximum, s)?;
+                field(ReceiveMaximum)?;
                 if S::CHECKS && v == 0 {
                     return Err(invalid(ReceiveMaximum, 0));
                 }
-                s.put_u16(v);
+                s.put_id_u16(ReceiveMaximum, v);
             }
         }
         if has(TopicAliasMaximum) {
             if let Some(v) = self.topic_alias_maximum {
-                field(TopicAliasMaximum, s)?;
-                s.put_u16(v);
+                field(TopicAliasMaximum)?;
+                s.put_id_u16(TopicAliasMaximum, v);
             }
         }
         if has(TopicAlias) {
             if let Some(v) = topic_alias.or(self.topic_alias) {
-                field(TopicAlias, s)?;
+                field(TopicAlias)?;
                 if S::CHECKS && v == 0 {
                     return Err(invalid(TopicAlias, 0));
                 }
-                s.put_u16(v);
+                s.put_id_u16(TopicAlias, v);
             }
         }
         if has(MaximumQoS) {
             if let Some(v) = self.maximum_qos {
-                field(MaximumQoS, s)?;
+                field(MaximumQoS)?;
                 if S::CHECKS && v == QoS::ExactlyOnce {
                     return Err(invalid(MaximumQoS, 2));
                 }
-                s.put_u8(v as u8);
+                s.put_id_u8(MaximumQoS, v as u8);
             }
         }
         if has(RetainAvailable) {
             if let Some(v) = self.retain_available {
-                field(RetainAvailable, s)?;
-                s.put_u8(v.into());
+                field(RetainAvailable)?;
+                s.put_id_u8(RetainAvailable, v.into());
             }
         }
         if has(UserProperty) {
             for (k, v) in &self.user_properties {
-                field(UserProperty, s)?;
-                s.put_str(k.bytes(), UserProperty.name())?;
+                field(UserProperty)?;
+                s.put_id_str(UserProperty, k.bytes())?;
                 s.put_str(v.bytes(), UserProperty.name())?;
             }
         }
         if has(MaximumPacketSize) {
             if let Some(v) = self.maximum_packet_size {
-                field(MaximumPacketSize, s)?;
+                field(MaximumPacketSize)?;
                 if S::CHECKS && v == 0 {
                     return Err(invalid(MaximumPacketSize, 0));
                 }
-                s.put_u32(v);
+                s.put_id_u32(MaximumPacketSize, v);
             }
         }
         if has(WildcardSubscriptionAvailable) {
             if let Some(v) = self.wildcard_subscription_available {
-                field(WildcardSubscriptionAvailable, s)?;
-                s.put_u8(v.into());
+                field(WildcardSubscriptionAvailable)?;
+                s.put_id_u8(WildcardSubscriptionAvailable, v.into());
             }
         }
         if has(SubscriptionIdentifierAvailable) {
             if let Some(v) = self.subscription_identifier_available {
-                field(SubscriptionIdentifierAvailable, s)?;
-                s.put_u8(v.into());
+                field(SubscriptionIdentifierAvailable)?;
+                s.put_id_u8(SubscriptionIdentifierAvailable, v.into());
             }
         }
         if has(SharedSubscriptionAvailable) {
             if let Some(v) = self.shared_subscription_available {
-                field(SharedSubscriptionAvailable, s)?;
-                s.put_u8(v.into());
+                field(SharedSubscriptionAvailable)?;
+                s.put_id_u8(SharedSubscriptionAvailable, v.into());
             }
         }
         Ok(())

@@ -6,7 +6,7 @@
 use bytes::{BufMut, Bytes};
 
 use super::error::{DecodeError, EncodeError};
-use super::properties::{PropertyContext, PropertyValues};
+use super::properties::{PropertyContext, PropertyId, PropertyValues};
 use super::string::{check_wire, check_wire_slow, not_plain_ascii, MqttString};
 use crate::topic::check_name_chars;
 
@@ -321,7 +321,6 @@ pub(crate) trait Sink {
     const CHECKS: bool;
     fn put_u8(&mut self, v: u8);
     fn put_u16(&mut self, v: u16);
-    fn put_u32(&mut self, v: u32);
     fn put_slice(&mut self, v: &[u8]);
 
     fn put_variable_byte_integer(&mut self, mut v: u32) {
@@ -368,6 +367,60 @@ pub(crate) trait Sink {
             });
         }
         self.put_prefixed(b);
+        Ok(())
+    }
+
+    /// A property identifier and a one-byte value, in one piece.
+    #[inline]
+    fn put_id_u8(&mut self, id: PropertyId, v: u8) {
+        self.put_slice(&[id as u8, v]);
+    }
+
+    /// A property identifier and a Two Byte Integer, in one piece.
+    #[inline]
+    fn put_id_u16(&mut self, id: PropertyId, v: u16) {
+        let [a, b] = v.to_be_bytes();
+        self.put_slice(&[id as u8, a, b]);
+    }
+
+    /// A property identifier and a Four Byte Integer, in one piece.
+    #[inline]
+    fn put_id_u32(&mut self, id: PropertyId, v: u32) {
+        let [a, b, c, d] = v.to_be_bytes();
+        self.put_slice(&[id as u8, a, b, c, d]);
+    }
+
+    /// A property identifier and the two-byte length of `b` in one piece,
+    /// then `b`, unchecked (as [`Self::put_prefixed`]).
+    #[inline]
+    fn put_id_prefixed(&mut self, id: PropertyId, b: &[u8]) {
+        let [hi, lo] = (b.len() as u16).to_be_bytes();
+        self.put_slice(&[id as u8, hi, lo]);
+        self.put_slice(b);
+    }
+
+    /// A property identifier and its UTF-8 Encoded String value, checked as
+    /// [`Self::put_str`] checks.
+    #[inline]
+    fn put_id_str(&mut self, id: PropertyId, s: &[u8]) -> Result<(), EncodeError> {
+        if Self::CHECKS {
+            check_string(s, id.name())?;
+        }
+        self.put_id_prefixed(id, s);
+        Ok(())
+    }
+
+    /// A property identifier and its Binary Data value, checked as
+    /// [`Self::put_binary`] checks.
+    #[inline]
+    fn put_id_binary(&mut self, id: PropertyId, b: &[u8]) -> Result<(), EncodeError> {
+        if Self::CHECKS && b.len() > LENGTH_PREFIXED_MAX {
+            return Err(EncodeError::TooLong {
+                field: id.name(),
+                len: b.len(),
+            });
+        }
+        self.put_id_prefixed(id, b);
         Ok(())
     }
 
@@ -437,10 +490,6 @@ impl<const C: bool> Sink for Counter<C> {
         self.len += 2;
     }
     #[inline]
-    fn put_u32(&mut self, _: u32) {
-        self.len += 4;
-    }
-    #[inline]
     fn put_slice(&mut self, v: &[u8]) {
         self.len += v.len();
     }
@@ -489,10 +538,6 @@ impl<B: BufMut> Sink for Writer<'_, B> {
     #[inline]
     fn put_u16(&mut self, v: u16) {
         self.buf.put_u16(v);
-    }
-    #[inline]
-    fn put_u32(&mut self, v: u32) {
-        self.buf.put_u32(v);
     }
     #[inline]
     fn put_slice(&mut self, v: &[u8]) {

@@ -80,11 +80,29 @@ pub(crate) fn encode<T: Body, B: BufMut>(
 ) -> Result<usize, EncodeError> {
     let measured = p.measure(version)?;
     let rem = measured.len as u32;
-    let mut w = Writer::new(buf, &measured);
-    w.put_u8(((T::TYPE as u8) << 4) | p.flags());
-    w.put_variable_byte_integer(rem);
-    p.encode_body(version, &mut w)?;
+    put_fixed_header(buf, ((T::TYPE as u8) << 4) | p.flags(), rem);
+    p.encode_body(version, &mut Writer::new(buf, &measured))?;
     Ok(1 + variable_byte_integer_len(rem) + rem as usize)
+}
+
+/// The first byte and the Remaining Length, handed to `buf` in one piece
+/// of a fixed size (one capacity check, no copy loop).
+#[inline(always)]
+fn put_fixed_header<B: BufMut>(buf: &mut B, first: u8, rem: u32) {
+    // Seven bits of `rem` from `shift`, with the continuation bit when `more`.
+    let digit = |shift: u32, more: bool| (rem >> shift) as u8 & 0x7f | u8::from(more) << 7;
+    match variable_byte_integer_len(rem) {
+        1 => buf.put_slice(&[first, digit(0, false)]),
+        2 => buf.put_slice(&[first, digit(0, true), digit(7, false)]),
+        3 => buf.put_slice(&[first, digit(0, true), digit(7, true), digit(14, false)]),
+        _ => buf.put_slice(&[
+            first,
+            digit(0, true),
+            digit(7, true),
+            digit(14, true),
+            digit(21, false),
+        ]),
+    }
 }
 
 #[inline]
