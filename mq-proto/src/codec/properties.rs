@@ -702,6 +702,7 @@ impl Properties {
 
     /// Reads a Property Length and the properties after it, validating them
     /// all for `context`, and keeps the block as a slice of the packet.
+    #[inline]
     pub(crate) fn decode(
         r: &mut Reader<'_>,
         context: PropertyContext,

@@ -231,6 +231,7 @@ impl Body for Connect {
 }
 
 impl DecodeBody for Connect {
+    #[inline(always)]
     fn decode_body(r: &mut Reader<'_>, _: u8, _: ProtocolVersion) -> Result<Self, DecodeError> {
         let name = r.binary_ref("protocol name")?;
         if name != b"MQTT" {
