@@ -263,6 +263,10 @@ impl Store {
                 let i = find(&self.outgoing, id);
                 self.outgoing[i].1 = Some(packet_id);
             }
+            StoreUpdate::PublishRequeued { id } => {
+                let i = find(&self.outgoing, id);
+                self.outgoing[i].1 = None;
+            }
             StoreUpdate::PublishReleased { id } => {
                 let i = find(&self.outgoing, id);
                 self.outgoing[i].2 = true;

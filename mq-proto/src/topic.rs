@@ -1,7 +1,7 @@
 //! Topic names, topic filters and shared subscriptions (section 4.7, 4.8.2):
 //! validation and matching.
 
-use crate::codec::{any_byte, LENGTH_PREFIXED_MAX};
+use crate::codec::{any_byte, word, LENGTH_PREFIXED_MAX};
 
 /// Why a topic name or topic filter is not valid.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -37,10 +37,11 @@ fn check_common(s: &[u8]) -> Result<(), TopicError> {
     Ok(())
 }
 
-/// Whether a byte needs a closer look in a topic name or filter: a wildcard or NUL.
+/// Whether a byte of the word `w` needs a closer look in a topic name or
+/// filter: a wildcard or NUL.
 #[inline(always)]
-fn is_special(b: u8) -> bool {
-    (b == b'+') | (b == b'#') | (b == 0)
+fn is_special(w: u64) -> u64 {
+    word::wildcard(w) | word::nul(w)
 }
 
 /// Checks a Topic Name (as in PUBLISH): non-empty, no wildcards, no U+0000.

@@ -29,7 +29,7 @@ pub use string::MqttString;
 pub use types::{PacketType, ProtocolVersion, QoS};
 pub use wire::VARIABLE_BYTE_INTEGER_MAX;
 
-pub(crate) use wire::{any_byte, LENGTH_PREFIXED_MAX};
+pub(crate) use wire::{any_byte, word, LENGTH_PREFIXED_MAX};
 
 #[cfg(test)]
 mod tests;

@@ -112,6 +112,16 @@ macro_rules! property_ids {
                 };
                 allowed & context.bit() != 0
             }
+
+            /// The identifiers a set in `context` may carry, one bit per
+            /// identifier value.
+            pub(crate) const fn allowed_in(context: PropertyContext) -> u64 {
+                let mut ids = 0;
+                $(if PropertyId::$name.is_allowed_in(context) {
+                    ids |= 1 << $value;
+                })*
+                ids
+            }
         }
     };
 }
@@ -232,6 +242,9 @@ pub struct PropertyValues {
     /// 0x2A Shared Subscription Available.
     pub shared_subscription_available: Option<bool>,
 }
+
+/// [`PropertyValues::encode_fields`] over every field.
+const ALL_FIELDS: u64 = u64::MAX;
 
 /// The empty set, for reads of packets without properties.
 static NO_VALUES: PropertyValues = PropertyValues::new();
@@ -689,6 +702,7 @@ impl Properties {
 
     /// Reads a Property Length and the properties after it, validating them
     /// all for `context`, and keeps the block as a slice of the packet.
+    #[inline]
     pub(crate) fn decode(
         r: &mut Reader<'_>,
         context: PropertyContext,
@@ -822,9 +836,16 @@ impl PropertyValues {
     }
 
     /// Whether no property is set.
+    #[inline]
     pub fn is_empty(&self) -> bool {
-        // Field by field, not `== PropertyValues::new()`: the first set field
-        // ends it. Destructured so a new field cannot be forgotten here.
+        self.presence() == 0
+    }
+
+    /// Which properties are set, one bit per identifier value; branch-free.
+    #[inline]
+    fn presence(&self) -> u64 {
+        use PropertyId::*;
+        // Destructured so a new field cannot be forgotten here.
         let PropertyValues {
             payload_format_indicator,
             message_expiry_interval,
@@ -854,33 +875,52 @@ impl PropertyValues {
             subscription_identifier_available,
             shared_subscription_available,
         } = self;
-        payload_format_indicator.is_none()
-            && message_expiry_interval.is_none()
-            && content_type.is_none()
-            && response_topic.is_none()
-            && correlation_data.is_none()
-            && subscription_identifiers.is_empty()
-            && session_expiry_interval.is_none()
-            && assigned_client_identifier.is_none()
-            && server_keep_alive.is_none()
-            && authentication_method.is_none()
-            && authentication_data.is_none()
-            && request_problem_information.is_none()
-            && will_delay_interval.is_none()
-            && request_response_information.is_none()
-            && response_information.is_none()
-            && server_reference.is_none()
-            && reason_string.is_none()
-            && receive_maximum.is_none()
-            && topic_alias_maximum.is_none()
-            && topic_alias.is_none()
-            && maximum_qos.is_none()
-            && retain_available.is_none()
-            && user_properties.is_empty()
-            && maximum_packet_size.is_none()
-            && wildcard_subscription_available.is_none()
-            && subscription_identifier_available.is_none()
-            && shared_subscription_available.is_none()
+        let bit = |set: bool, id: PropertyId| u64::from(set) << id as u8;
+        bit(payload_format_indicator.is_some(), PayloadFormatIndicator)
+            | bit(message_expiry_interval.is_some(), MessageExpiryInterval)
+            | bit(content_type.is_some(), ContentType)
+            | bit(response_topic.is_some(), ResponseTopic)
+            | bit(correlation_data.is_some(), CorrelationData)
+            | bit(!subscription_identifiers.is_empty(), SubscriptionIdentifier)
+            | bit(session_expiry_interval.is_some(), SessionExpiryInterval)
+            | bit(
+                assigned_client_identifier.is_some(),
+                AssignedClientIdentifier,
+            )
+            | bit(server_keep_alive.is_some(), ServerKeepAlive)
+            | bit(authentication_method.is_some(), AuthenticationMethod)
+            | bit(authentication_data.is_some(), AuthenticationData)
+            | bit(
+                request_problem_information.is_some(),
+                RequestProblemInformation,
+            )
+            | bit(will_delay_interval.is_some(), WillDelayInterval)
+            | bit(
+                request_response_information.is_some(),
+                RequestResponseInformation,
+            )
+            | bit(response_information.is_some(), ResponseInformation)
+            | bit(server_reference.is_some(), ServerReference)
+            | bit(reason_string.is_some(), ReasonString)
+            | bit(receive_maximum.is_some(), ReceiveMaximum)
+            | bit(topic_alias_maximum.is_some(), TopicAliasMaximum)
+            | bit(topic_alias.is_some(), TopicAlias)
+            | bit(maximum_qos.is_some(), MaximumQoS)
+            | bit(retain_available.is_some(), RetainAvailable)
+            | bit(!user_properties.is_empty(), UserProperty)
+            | bit(maximum_packet_size.is_some(), MaximumPacketSize)
+            | bit(
+                wildcard_subscription_available.is_some(),
+                WildcardSubscriptionAvailable,
+            )
+            | bit(
+                subscription_identifier_available.is_some(),
+                SubscriptionIdentifierAvailable,
+            )
+            | bit(
+                shared_subscription_available.is_some(),
+                SharedSubscriptionAvailable,
+            )
     }
 }
 
@@ -960,50 +1000,97 @@ impl PropertyValues {
 
     /// The properties without their length; validates when `S::CHECKS`.
     /// `topic_alias` stands in for the Topic Alias field when given.
+    ///
+    /// The walk covers only the fields `context` allows: when checking, a
+    /// set holding any other property takes the walk over all fields, which
+    /// reports the first offender exactly as before.
+    #[inline]
     pub(crate) fn encode_fields<S: Sink>(
         &self,
         context: PropertyContext,
         topic_alias: Option<u16>,
         s: &mut S,
     ) -> Result<(), EncodeError> {
+        const PUBLISH: u64 = PropertyId::allowed_in(PropertyContext::Publish);
+        const CONNECT: u64 = PropertyId::allowed_in(PropertyContext::Connect);
+        const WILL: u64 = PropertyId::allowed_in(PropertyContext::Will);
+        let allowed = match context {
+            PropertyContext::Publish => PUBLISH,
+            PropertyContext::Connect => CONNECT,
+            PropertyContext::Will => WILL,
+            _ => return self.encode_only::<ALL_FIELDS, S>(context, topic_alias, s),
+        };
+        let alias = topic_alias.map_or(0, |_| 1 << PropertyId::TopicAlias as u8);
+        if S::CHECKS && (self.presence() | alias) & !allowed != 0 {
+            return self.encode_only::<ALL_FIELDS, S>(context, topic_alias, s);
+        }
+        match context {
+            PropertyContext::Publish => self.encode_only::<PUBLISH, S>(context, topic_alias, s),
+            PropertyContext::Connect => self.encode_only::<CONNECT, S>(context, topic_alias, s),
+            _ => self.encode_only::<WILL, S>(context, topic_alias, s),
+        }
+    }
+
+    /// [`Self::encode_fields`] over the fields in `FIELDS` (one bit per
+    /// identifier value); the others are skipped unseen. Unless `FIELDS` is
+    /// [`ALL_FIELDS`], every field in it must be allowed in `context`.
+    #[inline(always)]
+    fn encode_only<const FIELDS: u64, S: Sink>(
+        &self,
+        context: PropertyContext,
+        topic_alias: Option<u16>,
+        s: &mut S,
+    ) -> Result<(), EncodeError> {
         use PropertyId::*;
-        let field = |id: PropertyId, s: &mut S| -> Result<(), EncodeError> {
-            if S::CHECKS && !id.is_allowed_in(context) {
+        let has = |id: PropertyId| FIELDS & (1 << id as u8) != 0;
+        // Checks that `context` allows `id`; the identifier is written with its value.
+        let field = |id: PropertyId| -> Result<(), EncodeError> {
+            if S::CHECKS && FIELDS == ALL_FIELDS && !id.is_allowed_in(context) {
                 return Err(EncodeError::PropertyNotAllowed {
                     property: id,
                     context,
                 });
             }
-            s.put_u8(id as u8);
             Ok(())
         };
         let invalid = |property: PropertyId, value: u32| EncodeError::InvalidPropertyValue {
             property,
             value,
         };
-        if let Some(v) = self.payload_format_indicator {
-            field(PayloadFormatIndicator, s)?;
-            s.put_u8(v as u8);
-        }
-        if let Some(v) = self.message_expiry_interval {
-            field(MessageExpiryInterval, s)?;
-            s.put_u32(v);
-        }
-        if let Some(v) = &self.content_type {
-            field(ContentType, s)?;
-            s.put_str(v.bytes(), ContentType.name())?;
-        }
-        if let Some(v) = &self.response_topic {
-            field(ResponseTopic, s)?;
-            if S::CHECKS {
-                // Also checks the length and U+0000 that `put_str` would.
-                crate::topic::check_topic_name(v.bytes()).map_err(EncodeError::InvalidTopicName)?;
+        if has(PayloadFormatIndicator) {
+            if let Some(v) = self.payload_format_indicator {
+                field(PayloadFormatIndicator)?;
+                s.put_id_u8(PayloadFormatIndicator, v as u8);
             }
-            s.put_prefixed(v.bytes());
         }
-        if let Some(v) = &self.correlation_data {
-            field(CorrelationData, s)?;
-            s.put_binary(v, CorrelationData.name())?;
+        if has(MessageExpiryInterval) {
+            if let Some(v) = self.message_expiry_interval {
+                field(MessageExpiryInterval)?;
+                s.put_id_u32(MessageExpiryInterval, v);
+            }
+        }
+        if has(ContentType) {
+            if let Some(v) = &self.content_type {
+                field(ContentType)?;
+                s.put_id_str(ContentType, v.bytes())?;
+            }
+        }
+        if has(ResponseTopic) {
+            if let Some(v) = &self.response_topic {
+                field(ResponseTopic)?;
+                if S::CHECKS {
+                    // Also checks the length and U+0000 that `put_str` would.
+                    crate::topic::check_topic_name(v.bytes())
+                        .map_err(EncodeError::InvalidTopicName)?;
+                }
+                s.put_id_prefixed(ResponseTopic, v.bytes());
+            }
+        }
+        if has(CorrelationData) {
+            if let Some(v) = &self.correlation_data {
+                field(CorrelationData)?;
+                s.put_id_binary(CorrelationData, v)?;
+            }
         }
         if S::CHECKS
             && context == PropertyContext::Subscribe
@@ -1014,109 +1101,154 @@ impl PropertyValues {
                 self.subscription_identifiers[1],
             ));
         }
-        for &v in &self.subscription_identifiers {
-            field(SubscriptionIdentifier, s)?;
-            if S::CHECKS && (v == 0 || v > VARIABLE_BYTE_INTEGER_MAX) {
-                return Err(invalid(SubscriptionIdentifier, v));
+        if has(SubscriptionIdentifier) {
+            for &v in &self.subscription_identifiers {
+                field(SubscriptionIdentifier)?;
+                if S::CHECKS && (v == 0 || v > VARIABLE_BYTE_INTEGER_MAX) {
+                    return Err(invalid(SubscriptionIdentifier, v));
+                }
+                s.put_u8(SubscriptionIdentifier as u8);
+                s.put_variable_byte_integer(v);
             }
-            s.put_variable_byte_integer(v);
         }
-        if let Some(v) = self.session_expiry_interval {
-            field(SessionExpiryInterval, s)?;
-            s.put_u32(v);
-        }
-        if let Some(v) = &self.assigned_client_identifier {
-            field(AssignedClientIdentifier, s)?;
-            s.put_str(v.bytes(), AssignedClientIdentifier.name())?;
-        }
-        if let Some(v) = self.server_keep_alive {
-            field(ServerKeepAlive, s)?;
-            s.put_u16(v);
-        }
-        if let Some(v) = &self.authentication_method {
-            field(AuthenticationMethod, s)?;
-            s.put_str(v.bytes(), AuthenticationMethod.name())?;
-        }
-        if let Some(v) = &self.authentication_data {
-            field(AuthenticationData, s)?;
-            s.put_binary(v, AuthenticationData.name())?;
-        }
-        if let Some(v) = self.request_problem_information {
-            field(RequestProblemInformation, s)?;
-            s.put_u8(v.into());
-        }
-        if let Some(v) = self.will_delay_interval {
-            field(WillDelayInterval, s)?;
-            s.put_u32(v);
-        }
-        if let Some(v) = self.request_response_information {
-            field(RequestResponseInformation, s)?;
-            s.put_u8(v.into());
-        }
-        if let Some(v) = &self.response_information {
-            field(ResponseInformation, s)?;
-            s.put_str(v.bytes(), ResponseInformation.name())?;
-        }
-        if let Some(v) = &self.server_reference {
-            field(ServerReference, s)?;
-            s.put_str(v.bytes(), ServerReference.name())?;
-        }
-        if let Some(v) = &self.reason_string {
-            field(ReasonString, s)?;
-            s.put_str(v.bytes(), ReasonString.name())?;
-        }
-        if let Some(v) = self.receive_maximum {
-            field(ReceiveMaximum, s)?;
-            if S::CHECKS && v == 0 {
-                return Err(invalid(ReceiveMaximum, 0));
+        if has(SessionExpiryInterval) {
+            if let Some(v) = self.session_expiry_interval {
+                field(SessionExpiryInterval)?;
+                s.put_id_u32(SessionExpiryInterval, v);
             }
-            s.put_u16(v);
         }
-        if let Some(v) = self.topic_alias_maximum {
-            field(TopicAliasMaximum, s)?;
-            s.put_u16(v);
-        }
-        if let Some(v) = topic_alias.or(self.topic_alias) {
-            field(TopicAlias, s)?;
-            if S::CHECKS && v == 0 {
-                return Err(invalid(TopicAlias, 0));
+        if has(AssignedClientIdentifier) {
+            if let Some(v) = &self.assigned_client_identifier {
+                field(AssignedClientIdentifier)?;
+                s.put_id_str(AssignedClientIdentifier, v.bytes())?;
             }
-            s.put_u16(v);
         }
-        if let Some(v) = self.maximum_qos {
-            field(MaximumQoS, s)?;
-            if S::CHECKS && v == QoS::ExactlyOnce {
-                return Err(invalid(MaximumQoS, 2));
+        if has(ServerKeepAlive) {
+            if let Some(v) = self.server_keep_alive {
+                field(ServerKeepAlive)?;
+                s.put_id_u16(ServerKeepAlive, v);
             }
-            s.put_u8(v as u8);
         }
-        if let Some(v) = self.retain_available {
-            field(RetainAvailable, s)?;
-            s.put_u8(v.into());
-        }
-        for (k, v) in &self.user_properties {
-            field(UserProperty, s)?;
-            s.put_str(k.bytes(), UserProperty.name())?;
-            s.put_str(v.bytes(), UserProperty.name())?;
-        }
-        if let Some(v) = self.maximum_packet_size {
-            field(MaximumPacketSize, s)?;
-            if S::CHECKS && v == 0 {
-                return Err(invalid(MaximumPacketSize, 0));
+        if has(AuthenticationMethod) {
+            if let Some(v) = &self.authentication_method {
+                field(AuthenticationMethod)?;
+                s.put_id_str(AuthenticationMethod, v.bytes())?;
             }
-            s.put_u32(v);
         }
-        if let Some(v) = self.wildcard_subscription_available {
-            field(WildcardSubscriptionAvailable, s)?;
-            s.put_u8(v.into());
+        if has(AuthenticationData) {
+            if let Some(v) = &self.authentication_data {
+                field(AuthenticationData)?;
+                s.put_id_binary(AuthenticationData, v)?;
+            }
         }
-        if let Some(v) = self.subscription_identifier_available {
-            field(SubscriptionIdentifierAvailable, s)?;
-            s.put_u8(v.into());
+        if has(RequestProblemInformation) {
+            if let Some(v) = self.request_problem_information {
+                field(RequestProblemInformation)?;
+                s.put_id_u8(RequestProblemInformation, v.into());
+            }
         }
-        if let Some(v) = self.shared_subscription_available {
-            field(SharedSubscriptionAvailable, s)?;
-            s.put_u8(v.into());
+        if has(WillDelayInterval) {
+            if let Some(v) = self.will_delay_interval {
+                field(WillDelayInterval)?;
+                s.put_id_u32(WillDelayInterval, v);
+            }
+        }
+        if has(RequestResponseInformation) {
+            if let Some(v) = self.request_response_information {
+                field(RequestResponseInformation)?;
+                s.put_id_u8(RequestResponseInformation, v.into());
+            }
+        }
+        if has(ResponseInformation) {
+            if let Some(v) = &self.response_information {
+                field(ResponseInformation)?;
+                s.put_id_str(ResponseInformation, v.bytes())?;
+            }
+        }
+        if has(ServerReference) {
+            if let Some(v) = &self.server_reference {
+                field(ServerReference)?;
+                s.put_id_str(ServerReference, v.bytes())?;
+            }
+        }
+        if has(ReasonString) {
+            if let Some(v) = &self.reason_string {
+                field(ReasonString)?;
+                s.put_id_str(ReasonString, v.bytes())?;
+            }
+        }
+        if has(ReceiveMaximum) {
+            if let Some(v) = self.receive_maximum {
+                field(ReceiveMaximum)?;
+                if S::CHECKS && v == 0 {
+                    return Err(invalid(ReceiveMaximum, 0));
+                }
+                s.put_id_u16(ReceiveMaximum, v);
+            }
+        }
+        if has(TopicAliasMaximum) {
+            if let Some(v) = self.topic_alias_maximum {
+                field(TopicAliasMaximum)?;
+                s.put_id_u16(TopicAliasMaximum, v);
+            }
+        }
+        if has(TopicAlias) {
+            if let Some(v) = topic_alias.or(self.topic_alias) {
+                field(TopicAlias)?;
+                if S::CHECKS && v == 0 {
+                    return Err(invalid(TopicAlias, 0));
+                }
+                s.put_id_u16(TopicAlias, v);
+            }
+        }
+        if has(MaximumQoS) {
+            if let Some(v) = self.maximum_qos {
+                field(MaximumQoS)?;
+                if S::CHECKS && v == QoS::ExactlyOnce {
+                    return Err(invalid(MaximumQoS, 2));
+                }
+                s.put_id_u8(MaximumQoS, v as u8);
+            }
+        }
+        if has(RetainAvailable) {
+            if let Some(v) = self.retain_available {
+                field(RetainAvailable)?;
+                s.put_id_u8(RetainAvailable, v.into());
+            }
+        }
+        if has(UserProperty) {
+            for (k, v) in &self.user_properties {
+                field(UserProperty)?;
+                s.put_id_str(UserProperty, k.bytes())?;
+                s.put_str(v.bytes(), UserProperty.name())?;
+            }
+        }
+        if has(MaximumPacketSize) {
+            if let Some(v) = self.maximum_packet_size {
+                field(MaximumPacketSize)?;
+                if S::CHECKS && v == 0 {
+                    return Err(invalid(MaximumPacketSize, 0));
+                }
+                s.put_id_u32(MaximumPacketSize, v);
+            }
+        }
+        if has(WildcardSubscriptionAvailable) {
+            if let Some(v) = self.wildcard_subscription_available {
+                field(WildcardSubscriptionAvailable)?;
+                s.put_id_u8(WildcardSubscriptionAvailable, v.into());
+            }
+        }
+        if has(SubscriptionIdentifierAvailable) {
+            if let Some(v) = self.subscription_identifier_available {
+                field(SubscriptionIdentifierAvailable)?;
+                s.put_id_u8(SubscriptionIdentifierAvailable, v.into());
+            }
+        }
+        if has(SharedSubscriptionAvailable) {
+            if let Some(v) = self.shared_subscription_available {
+                field(SharedSubscriptionAvailable)?;
+                s.put_id_u8(SharedSubscriptionAvailable, v.into());
+            }
         }
         Ok(())
     }

@@ -9,13 +9,13 @@ use core::ops::Deref;
 use bytes::Bytes;
 
 use super::error::DecodeError;
-use super::wire::any_byte;
+use super::wire::{any_byte, word};
 
-/// Whether a byte is outside printable-or-control ASCII without NUL, i.e. 0 or
-/// 0x80 and above: a string with none of these is valid UTF-8 without U+0000.
+/// Whether a byte of the word `w` is 0 or 0x80 and above (see
+/// [`word`]): a string with none of these is valid UTF-8 without U+0000.
 #[inline(always)]
-pub(crate) fn not_plain_ascii(b: u8) -> bool {
-    b.wrapping_sub(1) >= 0x7f
+pub(crate) const fn not_plain_ascii(w: u64) -> u64 {
+    word::nul(w) | word::high(w)
 }
 
 /// The checks of a UTF-8 Encoded String read from the wire: well-formed

@@ -6,7 +6,7 @@
 use bytes::{BufMut, Bytes};
 
 use super::error::{DecodeError, EncodeError};
-use super::properties::{PropertyContext, PropertyValues};
+use super::properties::{PropertyContext, PropertyId, PropertyValues};
 use super::string::{check_wire, check_wire_slow, not_plain_ascii, MqttString};
 use crate::topic::check_name_chars;
 
@@ -170,7 +170,7 @@ impl<'a> Reader<'a> {
         let len = usize::from(self.u16(field)?);
         let start = self.pos;
         let bytes = self.take(len, field)?;
-        if any_byte(bytes, |b| not_plain_ascii(b) | (b == b'+') | (b == b'#')) {
+        if any_byte(bytes, |w| not_plain_ascii(w) | word::wildcard(w)) {
             check_wire_slow(bytes, field)?;
             check_name_chars(bytes).map_err(DecodeError::InvalidTopicName)?;
         }
@@ -204,51 +204,81 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Whether any byte of `bytes` satisfies `hit`.
+/// Byte-wise tests on eight bytes at a time, held in a `u64` (SWAR): each
+/// returns a word whose high bit is set in some byte (not necessarily the one
+/// that matched) exactly when some byte matches, and 0 otherwise.
+pub(crate) mod word {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+
+    /// A byte is 0. (The borrow may also mark bytes above a 0 byte, but
+    /// never sets a bit when there is no 0 byte.)
+    #[inline(always)]
+    pub(crate) const fn nul(w: u64) -> u64 {
+        w.wrapping_sub(ONES) & !w & HIGH
+    }
+
+    /// A byte is `b`.
+    #[inline(always)]
+    pub(crate) const fn eq(w: u64, b: u8) -> u64 {
+        nul(w ^ (ONES * b as u64))
+    }
+
+    /// A byte is 0x80 or above (not ASCII).
+    #[inline(always)]
+    pub(crate) const fn high(w: u64) -> u64 {
+        w & HIGH
+    }
+
+    /// A byte is a topic wildcard, `+` or `#`.
+    #[inline(always)]
+    pub(crate) const fn wildcard(w: u64) -> u64 {
+        eq(w, b'+') | eq(w, b'#')
+    }
+}
+
+/// Whether a byte of `bytes` matches `hit`, one of the [`word`] tests
+/// (or an `|` of them), applied to eight bytes at a time.
 ///
-/// Branch-free inside each 16-byte block, so the compiler turns a block into a
-/// few vector compares and one test; the last block overlaps the one before
-/// rather than falling back to a byte loop. Slices shorter than a block are
-/// tested as two overlapping halves (the first and last 8 or 4 bytes) in one
-/// go. `hit` must be a pure test of one byte: bytes of an overlap are tested
-/// twice.
+/// Branch-free over the whole slice; the last word overlaps the one before
+/// rather than falling back to a byte loop, and a slice under eight bytes is
+/// tested as its first and last four bytes (or, under four, its first,
+/// middle and last byte repeated) in one word. `hit` must test each byte on
+/// its own: bytes of an overlap are tested twice.
 #[inline(always)]
-pub(crate) fn any_byte(bytes: &[u8], hit: impl Fn(u8) -> bool) -> bool {
-    const BLOCK: usize = 16;
-    let hits = |block: &[u8]| block.iter().fold(false, |acc, &b| acc | hit(b));
+pub(crate) fn any_byte(bytes: &[u8], hit: impl Fn(u64) -> u64) -> bool {
     let len = bytes.len();
-    if len < BLOCK {
-        if len >= 8 {
-            let mut two = [0; 16];
-            two[..8].copy_from_slice(&bytes[..8]);
-            two[8..].copy_from_slice(&bytes[len - 8..]);
-            return hits(&two);
-        }
-        if len >= 4 {
-            let mut two = [0; 8];
-            two[..4].copy_from_slice(&bytes[..4]);
-            two[4..].copy_from_slice(&bytes[len - 4..]);
-            return hits(&two);
-        }
-        return match bytes {
-            [] => false,
-            [first, .., last] => hit(*first) | hit(bytes[len / 2]) | hit(*last),
-            [only] => hit(*only),
+    let u32_at = |at: usize| {
+        let b = &bytes[at..at + 4];
+        u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    if len < 8 {
+        let w = match len {
+            0 => return false,
+            1..=3 => {
+                let (a, m, z) = (bytes[0], bytes[len / 2], bytes[len - 1]);
+                u64::from_le_bytes([a, m, z, a, a, a, a, a])
+            }
+            _ => u32_at(0) | (u32_at(len - 4) << 32),
         };
+        return hit(w) != 0;
     }
-    let mut blocks = bytes.chunks_exact(BLOCK);
-    for block in &mut blocks {
-        if hits(block) {
-            return true;
-        }
+    let load = |c: &[u8]| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+    let mut words = bytes.chunks_exact(8);
+    let mut acc = 0;
+    for w in &mut words {
+        acc |= hit(load(w));
     }
-    !blocks.remainder().is_empty() && hits(&bytes[len - BLOCK..])
+    if !words.remainder().is_empty() {
+        acc |= hit(load(&bytes[len - 8..]));
+    }
+    acc != 0
 }
 
 /// Whether `bytes` contains U+0000 (the byte 0 in UTF-8).
 #[inline]
 pub(crate) fn contains_nul(bytes: &[u8]) -> bool {
-    any_byte(bytes, |b| b == 0)
+    any_byte(bytes, word::nul)
 }
 
 /// Lengths of the property blocks of one packet, in the order they are
@@ -291,7 +321,6 @@ pub(crate) trait Sink {
     const CHECKS: bool;
     fn put_u8(&mut self, v: u8);
     fn put_u16(&mut self, v: u16);
-    fn put_u32(&mut self, v: u32);
     fn put_slice(&mut self, v: &[u8]);
 
     fn put_variable_byte_integer(&mut self, mut v: u32) {
@@ -338,6 +367,60 @@ pub(crate) trait Sink {
             });
         }
         self.put_prefixed(b);
+        Ok(())
+    }
+
+    /// A property identifier and a one-byte value, in one piece.
+    #[inline]
+    fn put_id_u8(&mut self, id: PropertyId, v: u8) {
+        self.put_slice(&[id as u8, v]);
+    }
+
+    /// A property identifier and a Two Byte Integer, in one piece.
+    #[inline]
+    fn put_id_u16(&mut self, id: PropertyId, v: u16) {
+        let [a, b] = v.to_be_bytes();
+        self.put_slice(&[id as u8, a, b]);
+    }
+
+    /// A property identifier and a Four Byte Integer, in one piece.
+    #[inline]
+    fn put_id_u32(&mut self, id: PropertyId, v: u32) {
+        let [a, b, c, d] = v.to_be_bytes();
+        self.put_slice(&[id as u8, a, b, c, d]);
+    }
+
+    /// A property identifier and the two-byte length of `b` in one piece,
+    /// then `b`, unchecked (as [`Self::put_prefixed`]).
+    #[inline]
+    fn put_id_prefixed(&mut self, id: PropertyId, b: &[u8]) {
+        let [hi, lo] = (b.len() as u16).to_be_bytes();
+        self.put_slice(&[id as u8, hi, lo]);
+        self.put_slice(b);
+    }
+
+    /// A property identifier and its UTF-8 Encoded String value, checked as
+    /// [`Self::put_str`] checks.
+    #[inline]
+    fn put_id_str(&mut self, id: PropertyId, s: &[u8]) -> Result<(), EncodeError> {
+        if Self::CHECKS {
+            check_string(s, id.name())?;
+        }
+        self.put_id_prefixed(id, s);
+        Ok(())
+    }
+
+    /// A property identifier and its Binary Data value, checked as
+    /// [`Self::put_binary`] checks.
+    #[inline]
+    fn put_id_binary(&mut self, id: PropertyId, b: &[u8]) -> Result<(), EncodeError> {
+        if Self::CHECKS && b.len() > LENGTH_PREFIXED_MAX {
+            return Err(EncodeError::TooLong {
+                field: id.name(),
+                len: b.len(),
+            });
+        }
+        self.put_id_prefixed(id, b);
         Ok(())
     }
 
@@ -407,10 +490,6 @@ impl<const C: bool> Sink for Counter<C> {
         self.len += 2;
     }
     #[inline]
-    fn put_u32(&mut self, _: u32) {
-        self.len += 4;
-    }
-    #[inline]
     fn put_slice(&mut self, v: &[u8]) {
         self.len += v.len();
     }
@@ -461,10 +540,6 @@ impl<B: BufMut> Sink for Writer<'_, B> {
         self.buf.put_u16(v);
     }
     #[inline]
-    fn put_u32(&mut self, v: u32) {
-        self.buf.put_u32(v);
-    }
-    #[inline]
     fn put_slice(&mut self, v: &[u8]) {
         self.buf.put_slice(v);
     }
@@ -488,20 +563,37 @@ mod tests {
     use super::*;
     use alloc::vec;
 
-    /// Every length around the 16-byte blocks, a hit at every position: the
-    /// block loop, the overlapping tail and the short-slice loop all see it.
+    /// Every length around the eight-byte words, a hit at every position: the
+    /// word loop, the overlapping tail and the short-slice cases all see it.
     #[test]
     fn any_byte_finds_a_hit_anywhere() {
+        type WordTest = fn(u64) -> u64;
+        let tests: [(u8, WordTest); 5] = [
+            (0, word::nul),
+            (0xC3, word::high),
+            (0x80, word::high),
+            (b'+', word::wildcard),
+            (b'#', word::wildcard),
+        ];
         for len in 0..80 {
             let clean = vec![b'a'; len];
-            assert!(!any_byte(&clean, |b| b == 0), "len {len}");
             assert!(!contains_nul(&clean));
-            for at in 0..len {
+            for (byte, test) in tests {
+                assert!(!any_byte(&clean, test), "len {len}, {byte:#x}");
+                for at in 0..len {
+                    let mut v = clean.clone();
+                    v[at] = byte;
+                    assert!(any_byte(&v, test), "len {len}, {byte:#x} at {at}");
+                }
+            }
+            // Bytes next to a hit (0x01 after 0, '*' and ',' around '+') do not hit.
+            let near = [0x01, 0x7f, b'*', b',', b'"', b'$'];
+            for (at, &b) in (0..len).zip(near.iter().cycle()) {
                 let mut v = clean.clone();
-                v[at] = 0;
-                assert!(contains_nul(&v), "len {len}, NUL at {at}");
-                v[at] = 0xC3;
-                assert!(any_byte(&v, |b| b >= 0x80), "len {len}, 0xC3 at {at}");
+                v[at] = b;
+                for (_, test) in tests {
+                    assert!(!any_byte(&v, test), "len {len}, {b:#x} at {at}");
+                }
             }
         }
     }

@@ -177,13 +177,12 @@ const RESERVED: u8 = 0x01;
 impl Body for Connect {
     const TYPE: PacketType = PacketType::Connect;
 
+    #[inline]
     fn encode_body<S: Sink>(&self, _: ProtocolVersion, s: &mut S) -> Result<(), EncodeError> {
         let v5 = self.protocol_version == ProtocolVersion::V5;
         if S::CHECKS && !v5 && self.password.is_some() && self.username.is_none() {
             return Err(EncodeError::NotInV311("a password without a user name"));
         }
-        s.put_prefixed(b"MQTT");
-        s.put_u8(self.protocol_version.level());
         let mut flags = 0;
         if self.clean_start {
             flags |= CLEAN_START;
@@ -200,8 +199,12 @@ impl Body for Connect {
         if self.password.is_some() {
             flags |= PASSWORD;
         }
-        s.put_u8(flags);
-        s.put_u16(self.keep_alive);
+        // Protocol Name, Protocol Level, Connect Flags and Keep Alive in one piece.
+        let [alive_hi, alive_lo] = self.keep_alive.to_be_bytes();
+        let level = self.protocol_version.level();
+        s.put_slice(&[
+            0, 4, b'M', b'Q', b'T', b'T', level, flags, alive_hi, alive_lo,
+        ]);
         if v5 {
             self.properties.encode(PropertyContext::Connect, None, s)?;
         }
@@ -228,6 +231,7 @@ impl Body for Connect {
 }
 
 impl DecodeBody for Connect {
+    #[inline(always)]
     fn decode_body(r: &mut Reader<'_>, _: u8, _: ProtocolVersion) -> Result<Self, DecodeError> {
         let name = r.binary_ref("protocol name")?;
         if name != b"MQTT" {

@@ -37,6 +37,24 @@ pub(crate) trait Body: Sized {
     }
     /// Describes the variable header and payload to `s`, validating when `S::CHECKS`.
     fn encode_body<S: Sink>(&self, version: ProtocolVersion, s: &mut S) -> Result<(), EncodeError>;
+    /// The measuring pass: validates the packet and counts its Remaining
+    /// Length, by describing it to a checking [`Counter`] unless the packet
+    /// has a cheaper way.
+    #[inline]
+    fn measure(&self, version: ProtocolVersion) -> Result<Counter<true>, EncodeError> {
+        let mut c = Counter::<true>::new();
+        self.encode_body(version, &mut c)?;
+        check_remaining_length(c)
+    }
+}
+
+/// `c` if its count fits a Remaining Length.
+#[inline]
+pub(crate) fn check_remaining_length(c: Counter<true>) -> Result<Counter<true>, EncodeError> {
+    if c.len > VARIABLE_BYTE_INTEGER_MAX as usize {
+        return Err(EncodeError::PacketTooLarge(c.len));
+    }
+    Ok(c)
 }
 
 /// The decoding half of [`Body`].
@@ -49,34 +67,42 @@ pub(crate) trait DecodeBody: Body {
     ) -> Result<Self, DecodeError>;
 }
 
-/// The measuring pass: validates `p` and counts its Remaining Length.
-#[inline]
-fn measure<T: Body>(p: &T, version: ProtocolVersion) -> Result<Counter<true>, EncodeError> {
-    let mut c = Counter::<true>::new();
-    p.encode_body(version, &mut c)?;
-    if c.len > VARIABLE_BYTE_INTEGER_MAX as usize {
-        return Err(EncodeError::PacketTooLarge(c.len));
-    }
-    Ok(c)
-}
-
 pub(crate) fn encoded_len<T: Body>(p: &T, version: ProtocolVersion) -> Result<usize, EncodeError> {
-    let rem = measure(p, version)?.len as u32;
+    let rem = p.measure(version)?.len as u32;
     Ok(1 + variable_byte_integer_len(rem) + rem as usize)
 }
 
+#[inline]
 pub(crate) fn encode<T: Body, B: BufMut>(
     p: &T,
     version: ProtocolVersion,
     buf: &mut B,
 ) -> Result<usize, EncodeError> {
-    let measured = measure(p, version)?;
+    let measured = p.measure(version)?;
     let rem = measured.len as u32;
-    let mut w = Writer::new(buf, &measured);
-    w.put_u8(((T::TYPE as u8) << 4) | p.flags());
-    w.put_variable_byte_integer(rem);
-    p.encode_body(version, &mut w)?;
+    put_fixed_header(buf, ((T::TYPE as u8) << 4) | p.flags(), rem);
+    p.encode_body(version, &mut Writer::new(buf, &measured))?;
     Ok(1 + variable_byte_integer_len(rem) + rem as usize)
+}
+
+/// The first byte and the Remaining Length, handed to `buf` in one piece
+/// of a fixed size (one capacity check, no copy loop).
+#[inline(always)]
+fn put_fixed_header<B: BufMut>(buf: &mut B, first: u8, rem: u32) {
+    // Seven bits of `rem` from `shift`, with the continuation bit when `more`.
+    let digit = |shift: u32, more: bool| (rem >> shift) as u8 & 0x7f | u8::from(more) << 7;
+    match variable_byte_integer_len(rem) {
+        1 => buf.put_slice(&[first, digit(0, false)]),
+        2 => buf.put_slice(&[first, digit(0, true), digit(7, false)]),
+        3 => buf.put_slice(&[first, digit(0, true), digit(7, true), digit(14, false)]),
+        _ => buf.put_slice(&[
+            first,
+            digit(0, true),
+            digit(7, true),
+            digit(14, true),
+            digit(21, false),
+        ]),
+    }
 }
 
 #[inline]

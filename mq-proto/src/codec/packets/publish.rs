@@ -2,13 +2,13 @@
 
 use bytes::{Buf, Bytes};
 
-use super::{put_packet_id, read_packet_id, Body, DecodeBody, Packet};
+use super::{check_remaining_length, put_packet_id, read_packet_id, Body, DecodeBody, Packet};
 use crate::codec::error::{DecodeError, EncodeError};
 use crate::codec::frame::FixedHeader;
 use crate::codec::properties::{Properties, PropertyContext};
 use crate::codec::string::MqttString;
 use crate::codec::types::{PacketType, ProtocolVersion, QoS};
-use crate::codec::wire::{Reader, Sink};
+use crate::codec::wire::{Counter, Reader, Sink};
 use crate::topic::check_topic_name;
 
 /// A PUBLISH packet.
@@ -64,8 +64,43 @@ impl Publish {
         (u8::from(self.dup) << 3) | ((self.qos as u8) << 1) | u8::from(self.retain)
     }
 
+    /// Validates the packet and counts its Remaining Length, `topic_alias`
+    /// standing in for its Topic Alias when given (5.0): the header fields
+    /// are checked and added up directly, only a property block is measured.
+    #[inline(always)]
+    fn measure_with(
+        &self,
+        topic_alias: Option<u16>,
+        version: ProtocolVersion,
+    ) -> Result<Counter<true>, EncodeError> {
+        let v5 = version == ProtocolVersion::V5;
+        if self.dup && self.qos == QoS::AtMostOnce {
+            return Err(EncodeError::DupWithQoS0);
+        }
+        let topic = self.topic.bytes();
+        if topic.is_empty() {
+            let aliased = topic_alias.is_some() || self.properties.topic_alias().is_some();
+            if !(v5 && aliased) {
+                return Err(EncodeError::MissingTopicName);
+            }
+        } else {
+            // Length, U+0000 and wildcards: all `put_str` would check, and more.
+            check_topic_name(topic).map_err(EncodeError::InvalidTopicName)?;
+        }
+        let mut c = Counter::<true>::new();
+        if self.qos != QoS::AtMostOnce {
+            put_packet_id(&mut c, self.packet_id, PacketType::Publish)?;
+        }
+        if v5 {
+            self.properties
+                .encode(PropertyContext::Publish, topic_alias, &mut c)?;
+        }
+        c.len += 2 + topic.len() + self.payload.len();
+        check_remaining_length(c)
+    }
+
     /// Describes the packet to `s`, with `topic_alias` written as its Topic
-    /// Alias when given (5.0).
+    /// Alias when given (5.0). Checks nothing: [`Self::measure_with`] did.
     #[inline]
     fn encode_with<S: Sink>(
         &self,
@@ -73,27 +108,11 @@ impl Publish {
         version: ProtocolVersion,
         s: &mut S,
     ) -> Result<(), EncodeError> {
-        let v5 = version == ProtocolVersion::V5;
-        if S::CHECKS {
-            if self.dup && self.qos == QoS::AtMostOnce {
-                return Err(EncodeError::DupWithQoS0);
-            }
-            let topic = self.topic.bytes();
-            if topic.is_empty() {
-                let aliased = topic_alias.is_some() || self.properties.topic_alias().is_some();
-                if !(v5 && aliased) {
-                    return Err(EncodeError::MissingTopicName);
-                }
-            } else {
-                // Length, U+0000 and wildcards: all `put_str` would check, and more.
-                check_topic_name(topic).map_err(EncodeError::InvalidTopicName)?;
-            }
-        }
         s.put_prefixed(self.topic.bytes());
         if self.qos != QoS::AtMostOnce {
-            put_packet_id(s, self.packet_id, PacketType::Publish)?;
+            s.put_u16(self.packet_id);
         }
-        if v5 {
+        if version == ProtocolVersion::V5 {
             self.properties
                 .encode(PropertyContext::Publish, topic_alias, s)?;
         }
@@ -109,8 +128,15 @@ impl Body for Publish {
         self.flag_bits()
     }
 
+    /// Only ever given a writing sink: [`Body::measure`] is overridden.
+    #[inline]
     fn encode_body<S: Sink>(&self, version: ProtocolVersion, s: &mut S) -> Result<(), EncodeError> {
         self.encode_with(None, version, s)
+    }
+
+    #[inline(always)]
+    fn measure(&self, version: ProtocolVersion) -> Result<Counter<true>, EncodeError> {
+        self.measure_with(None, version)
     }
 }
 
@@ -152,8 +178,14 @@ impl Body for AliasedPublish<'_> {
         self.publish.flag_bits()
     }
 
+    #[inline]
     fn encode_body<S: Sink>(&self, version: ProtocolVersion, s: &mut S) -> Result<(), EncodeError> {
         self.publish.encode_with(Some(self.topic_alias), version, s)
+    }
+
+    #[inline]
+    fn measure(&self, version: ProtocolVersion) -> Result<Counter<true>, EncodeError> {
+        self.publish.measure_with(Some(self.topic_alias), version)
     }
 }
 
