@@ -240,6 +240,7 @@ impl Client {
         publish.dup = false;
         publish.packet_id = if publish.qos == QoS::AtMostOnce { 0 } else { 1 };
         let size = publish.encoded_len(self.version)?;
+        self.check_encodes_later(|v| publish.encoded_len(v))?;
         self.check_size(size)?;
         publish.packet_id = 0;
         if self.outgoing.queued() >= self.options.max_queued_messages {
@@ -256,6 +257,22 @@ impl Client {
         self.outgoing.enqueue(id, publish, now);
         self.flush_queue(now);
         Ok(id)
+    }
+
+    /// A request accepted while a 5.0 client has fallen back to 3.1.1 may
+    /// be sent at 5.0 after all (the fallback is undone when 3.1.1 gets no
+    /// CONNACK either): it must encode at the configured version too, where
+    /// its properties are checked.
+    /// `encoded_len` measures the packet at a version.
+    fn check_encodes_later(
+        &self,
+        encoded_len: impl FnOnce(ProtocolVersion) -> Result<usize, EncodeError>,
+    ) -> Result<(), CommandError> {
+        let configured = self.options.protocol_version;
+        if configured != self.version {
+            encoded_len(configured)?;
+        }
+        Ok(())
     }
 
     fn check_size(&mut self, size: usize) -> Result<(), CommandError> {
@@ -713,6 +730,7 @@ impl Client {
         }
         packet.packet_id = 1;
         let size = packet.encoded_len(self.version)?;
+        self.check_encodes_later(|v| packet.encoded_len(v))?;
         self.check_size(size)?;
         let pid = self
             .packet_ids
@@ -745,6 +763,7 @@ impl Client {
         }
         packet.packet_id = 1;
         let size = packet.encoded_len(self.version)?;
+        self.check_encodes_later(|v| packet.encoded_len(v))?;
         self.check_size(size)?;
         let pid = self
             .packet_ids

@@ -758,6 +758,54 @@ fn a_fallback_after_a_close_is_undone_when_3_1_1_gets_no_connack_either() {
     assert_eq!(s.reconnect(), CONNECT_V311_C1, "and the fallback again");
 }
 
+/// A request accepted while fallen back to 3.1.1, where properties are not
+/// sent, may go out at 5.0 once the fallback is undone: it is checked at 5.0
+/// too, so a Subscription Identifier 0 or a U+0000 in a property is refused
+/// when it is made, not found unsendable later (found by the `client` fuzz
+/// target).
+#[test]
+fn requests_made_during_a_fallback_are_checked_at_5_0_too() {
+    use crate::codec::{EncodeError, PropertyId, Subscribe, Unsubscribe};
+    let mut s = Scenario::new(Options::new("c1"));
+    s.reconnect();
+    s.close_transport();
+    s.expect_events(&[Event::Disconnected(DisconnectReason::ProtocolFallback)]);
+    assert_eq!(s.client.protocol_version(), ProtocolVersion::V311);
+    let mut sub = Subscribe::new(0, "a/+", QoS::AtLeastOnce);
+    sub.properties.subscription_identifiers.push(0);
+    assert_eq!(
+        s.client.subscribe(s.now, sub),
+        Err(CommandError::Encode(EncodeError::InvalidPropertyValue {
+            property: PropertyId::SubscriptionIdentifier,
+            value: 0,
+        }))
+    );
+    let mut unsub = Unsubscribe {
+        filters: vec!["a/+".into()],
+        ..Unsubscribe::default()
+    };
+    unsub
+        .properties
+        .user_properties
+        .push(("k".into(), "\0".into()));
+    assert_eq!(
+        s.client.unsubscribe(s.now, unsub),
+        Err(CommandError::Encode(EncodeError::NullCharacter(
+            "User Property"
+        )))
+    );
+    let mut publish = Publish::new("t", "x");
+    publish.properties.response_topic = Some("r/#".into());
+    assert!(matches!(
+        s.client.publish(s.now, publish),
+        Err(CommandError::Encode(EncodeError::InvalidTopicName(_)))
+    ));
+    // What is valid at 5.0 is still taken, and goes out at 3.1.1.
+    let mut sub = Subscribe::new(0, "a/+", QoS::AtLeastOnce);
+    sub.properties.subscription_identifiers.push(7);
+    assert!(s.client.subscribe(s.now, sub).is_ok());
+}
+
 /// The same when the 3.1.1 attempt times out waiting for CONNACK.
 #[test]
 fn a_fallback_after_a_close_is_undone_when_3_1_1_times_out() {
