@@ -33,8 +33,8 @@ use mq_proto::client::{
 };
 use mq_proto::{
     Auth, ConnAck, Decoder, Disconnect, MqttString, Packet, ProtocolVersion, PubAck, PubComp,
-    PubRec, PubRel, Publish, QoS, ReasonCode, SubAck, Subscribe, SubscribeFilter, SubscriptionOptions,
-    UnsubAck, Unsubscribe, Will, MAX_PACKET_SIZE,
+    PubRec, PubRel, Publish, QoS, ReasonCode, SubAck, Subscribe, SubscribeFilter,
+    SubscriptionOptions, UnsubAck, Unsubscribe, Will, MAX_PACKET_SIZE,
 };
 
 /// Operations per input; inputs are short anyway, this only bounds the loop.
