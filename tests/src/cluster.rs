@@ -74,7 +74,7 @@ impl Cluster {
     }
 
     /// Publishes probes with `publisher` until `messages` (a subscription to
-    /// [`PROBE`] on the other side of the bridge) gets one, within [`WAIT`].
+    /// `PROBE` on the other side of the bridge) gets one, within [`WAIT`].
     pub fn wait_bridged<C: TestClient>(&self, publisher: &C, messages: &mut impl Messages) {
         let deadline = Instant::now() + WAIT;
         for attempt in 0.. {
