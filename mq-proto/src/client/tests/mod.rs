@@ -6,3 +6,4 @@ mod harness;
 mod connection;
 mod flows;
 mod manual_acks;
+mod mutation_gaps;
