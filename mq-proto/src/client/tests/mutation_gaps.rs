@@ -23,8 +23,8 @@ use crate::client::{
     SessionSnapshot, StoreUpdate, StoredPublish,
 };
 use crate::codec::{
-    DecodeError, Disconnect, Publish, QoS, ReasonCode, Subscribe, SubscribeFilter,
-    SubscriptionOptions, Unsubscribe,
+    DecodeError, Disconnect, PacketType, ProtocolVersion, Publish, QoS, ReasonCode, Subscribe,
+    SubscribeFilter, SubscriptionOptions, Unsubscribe,
 };
 
 // ---------------------------------------------------------------- helpers
@@ -478,7 +478,8 @@ fn publish_of_exactly_the_maximum_packet_size_is_sent_one_byte_more_is_not() {
         .expect("exactly the limit");
     s.expect_written(&exact);
     assert_eq!(
-        s.client.publish(s.now, msg("a", QoS::AtMostOnce, &[b'x'; 15])),
+        s.client
+            .publish(s.now, msg("a", QoS::AtMostOnce, &[b'x'; 15])),
         Err(CommandError::PacketTooLarge { size: 21, max: 20 })
     );
     assert_eq!(s.client.stats().dropped_too_large, 1);
@@ -796,10 +797,7 @@ fn handle_received_keeps_a_partial_frame_and_drops_bytes_without_a_connection() 
     s.client.handle_received(s.now, frame.len());
     assert!(s.client.receive_buffer().is_empty());
     s.expect_events(&[]);
-    assert_eq!(
-        s.client.stats().bytes_received,
-        before + frame.len() as u64
-    );
+    assert_eq!(s.client.stats().bytes_received, before + frame.len() as u64);
     assert_eq!(s.client.state(), ConnectionState::Disconnected);
 }
 
@@ -889,7 +887,7 @@ fn restore_resends_in_stored_order_and_sends_a_duplicate_id_as_new() {
     s.broker_sends(CONNACK_SESSION_PRESENT);
     let expected: Vec<u8> = [
         publish_bytes(0x3A, "a", Some(5), &[], b"1"), // DUP, QoS 1, id 5
-        vec![0x62, 0x02, 0x00, 0x02],                  // PUBREL 2
+        vec![0x62, 0x02, 0x00, 0x02],                 // PUBREL 2
         publish_bytes(0x32, "c", Some(1), &[], b"3"),
         publish_bytes(0x32, "d", Some(3), &[], b"4"),
     ]
@@ -1150,8 +1148,237 @@ fn no_store_updates_with_reporting_off() {
     s.broker_sends(&[0x70, 0x02, 0x00, 0x03]); // PUBCOMP 3
     let events = s.events();
     assert!(
-        events.iter().filter(|e| matches!(e, Event::Published { .. })).count() >= 3,
+        events
+            .iter()
+            .filter(|e| matches!(e, Event::Published { .. }))
+            .count()
+            >= 3,
         "{events:?}"
     );
     assert_eq!(store_updates(&mut s), []);
+}
+
+// ---------------------------------------------------------------- Receive Maximum across connections
+
+/// CONNECT for `durable(false)` with Receive Maximum 2, Clean Start as given.
+fn connect_receive_maximum_2(clean_start: bool) -> Vec<u8> {
+    [
+        &[0x10, 0x16, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x05][..],
+        &[if clean_start { 0x02 } else { 0x00 }, 0x00, 0x3C], // flags, keep alive 60
+        &[0x08, 0x11, 0x00, 0x00, 0x0E, 0x10, 0x21, 0x00, 0x02], // Session Expiry 3600, Receive Maximum 2
+        &[0x00, 0x01, b'c'],
+    ]
+    .concat()
+}
+
+/// Receive Maximum 2; two QoS 2 messages (ids 1 and 2) received and
+/// acknowledged with PUBREC, never released; then the link dies.
+fn holding_two_receipts() -> Scenario {
+    let mut o = durable(false);
+    o.receive_maximum = 2;
+    let mut s = Scenario::new(o);
+    s.client.connect(s.now).expect("connect");
+    s.expect_written(&connect_receive_maximum_2(true));
+    s.broker_sends(CONNACK);
+    s.broker_sends(&publish_bytes(0x34, "a", Some(1), &[], b"1"));
+    s.broker_sends(&publish_bytes(0x34, "a", Some(2), &[], b"2"));
+    s.expect_written(&[0x50, 0x02, 0x00, 0x01, 0x50, 0x02, 0x00, 0x02]); // PUBREC 1, 2
+    s.events();
+    s.client.handle_transport_closed(s.now);
+    s.events();
+    s
+}
+
+/// QoS 2 PUBLISH from the broker with `packet_id`, DUP as given.
+fn qos2_in(packet_id: u16, dup: bool) -> Vec<u8> {
+    publish_bytes(
+        if dup { 0x3C } else { 0x34 },
+        "a",
+        Some(packet_id),
+        &[],
+        b"n",
+    )
+}
+
+fn pubrec(packet_id: u16) -> Vec<u8> {
+    vec![0x50, 0x02, 0x00, packet_id as u8]
+}
+
+fn receive_maximum_exceeded() -> Event {
+    Event::Disconnected(DisconnectReason::ProtocolError {
+        reason_code: ReasonCode::ReceiveMaximumExceeded,
+        violation: ProtocolViolation::ReceiveMaximumExceeded(2),
+    })
+}
+
+/// A CONNECT (Clean Start 0) makes the broker start a new session, and its
+/// CONNACK (Session Present 0) is lost with the link; the next CONNACK says
+/// Session Present 1. The client cannot tell and keeps its two receipts, but
+/// they no longer count toward its Receive Maximum: the broker's send quota
+/// starts afresh with each connection (4.9), and this broker holds none of
+/// those messages. Two new QoS 2 messages are answered; a third beyond
+/// Receive Maximum on this connection still ends it (0x93). (The
+/// simulation found this, `tests/simulation.rs`.)
+#[test]
+fn receipts_from_before_a_lost_connack_do_not_count_toward_receive_maximum() {
+    let mut s = holding_two_receipts();
+    s.client.connect(s.now).expect("connect");
+    s.expect_written(&connect_receive_maximum_2(false));
+    s.client.handle_transport_closed(s.now); // CONNACK Session Present 0 lost
+    s.events();
+    s.client.connect(s.now).expect("connect");
+    s.expect_written(&connect_receive_maximum_2(false));
+    s.broker_sends(CONNACK_SESSION_PRESENT);
+    s.broker_sends(&qos2_in(3, false));
+    s.broker_sends(&qos2_in(4, false));
+    s.expect_written(&[pubrec(3), pubrec(4)].concat());
+    s.expect_events(&[
+        Event::Connected {
+            session_present: true,
+        },
+        Event::Message(received("a", QoS::ExactlyOnce, 3, b"n")),
+        Event::Message(received("a", QoS::ExactlyOnce, 4, b"n")),
+    ]);
+    s.broker_sends(&qos2_in(5, false));
+    s.expect_written(&[0xE0, 0x01, 0x93]);
+    s.expect_events(&[receive_maximum_exceeded()]);
+}
+
+/// A receipt from an earlier connection counts again once the broker resends
+/// its PUBLISH on this one, and stops counting at its PUBREL; a PUBREL for an
+/// old receipt frees nothing it did not hold.
+#[test]
+fn a_resent_publish_counts_its_receipt_again_until_pubrel() {
+    let mut s = holding_two_receipts();
+    s.client.connect(s.now).expect("connect");
+    s.written();
+    s.broker_sends(CONNACK_SESSION_PRESENT);
+    s.broker_sends(&[0x62, 0x02, 0x00, 0x02]); // PUBREL 2, from the last connection
+    s.broker_sends(&qos2_in(1, true)); // resend of 1: answered, not delivered
+    s.broker_sends(&qos2_in(3, false));
+    s.expect_written(&[vec![0x70, 0x02, 0x00, 0x02], pubrec(1), pubrec(3)].concat());
+    s.expect_events(&[
+        Event::Connected {
+            session_present: true,
+        },
+        Event::Message(received("a", QoS::ExactlyOnce, 3, b"n")),
+    ]);
+    // 1 and 3 are held on this connection: a third is one too many.
+    s.broker_sends(&qos2_in(4, false));
+    s.expect_written(&[0xE0, 0x01, 0x93]);
+    s.expect_events(&[receive_maximum_exceeded()]);
+
+    // The same, with PUBREL 1 first: one place frees and 4 is answered.
+    let mut s = holding_two_receipts();
+    s.client.connect(s.now).expect("connect");
+    s.written();
+    s.broker_sends(CONNACK_SESSION_PRESENT);
+    s.broker_sends(&qos2_in(1, true));
+    s.broker_sends(&qos2_in(3, false));
+    s.broker_sends(&[0x62, 0x02, 0x00, 0x01]); // PUBREL 1
+    s.broker_sends(&qos2_in(4, false));
+    s.expect_written(
+        &[
+            pubrec(1),
+            pubrec(3),
+            vec![0x70, 0x02, 0x00, 0x01],
+            pubrec(4),
+        ]
+        .concat(),
+    );
+    assert_eq!(s.client.state(), ConnectionState::Connected);
+    assert_eq!(s.client.snapshot().incoming_qos2, [2, 3, 4]);
+}
+
+// ---------------------------------------------------------------- connection details
+
+/// MQTT-3.1.2-29: with Request Problem Information 0, a Reason String on
+/// any acknowledgment or AUTH is a protocol error (0x82).
+#[test]
+fn problem_information_on_every_acknowledgment_and_auth_is_refused_when_not_asked() {
+    let reason = [0x1F, 0x00, 0x01, b'r']; // Reason String "r"
+    let packets: [(PacketType, Vec<u8>); 6] = [
+        (
+            PacketType::PubRec,
+            [&[0x50, 0x08, 0x00, 0x01, 0x00, 0x04][..], &reason].concat(),
+        ),
+        (
+            PacketType::PubRel,
+            [&[0x62, 0x08, 0x00, 0x01, 0x00, 0x04][..], &reason].concat(),
+        ),
+        (
+            PacketType::PubComp,
+            [&[0x70, 0x08, 0x00, 0x01, 0x00, 0x04][..], &reason].concat(),
+        ),
+        (
+            PacketType::SubAck,
+            [&[0x90, 0x08, 0x00, 0x01, 0x04][..], &reason, &[0x00]].concat(),
+        ),
+        (
+            PacketType::UnsubAck,
+            [&[0xB0, 0x08, 0x00, 0x01, 0x04][..], &reason, &[0x00]].concat(),
+        ),
+        (
+            PacketType::Auth,
+            [&[0xF0, 0x06, 0x18, 0x04][..], &reason].concat(),
+        ),
+    ];
+    for (packet_type, bytes) in packets {
+        let mut o = Options::new("c");
+        o.request_problem_information = Some(false);
+        let mut s = Scenario::connected_v5(o);
+        s.broker_sends(&bytes);
+        s.expect_written(&[0xE0, 0x01, 0x82]);
+        s.expect_events(&[Event::Disconnected(DisconnectReason::ProtocolError {
+            reason_code: ReasonCode::ProtocolError,
+            violation: ProtocolViolation::ProblemInformationNotRequested(packet_type),
+        })]);
+    }
+}
+
+/// The first connect is not a reconnect; every later one is.
+#[test]
+fn reconnects_count_every_connect_after_the_first() {
+    let mut s = Scenario::new(Options::new("c"));
+    for expected in [0, 1, 2] {
+        s.client.connect(s.now).expect("connect");
+        assert_eq!(s.client.stats().reconnects, expected);
+        s.client.handle_transport_closed(s.now);
+    }
+}
+
+/// CONNECT for `Options::new("c")` on 3.1.1: Clean Session 1, Keep Alive 60.
+const CONNECT_V311: &[u8] = &[
+    0x10, 0x0D, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0x02, 0x00, 0x3C, 0x00, 0x01, b'c',
+];
+
+/// A link lost before CONNACK turns neither a 3.1.1 client nor one that
+/// fell back for good (the broker answered 0x84) into a 5.0 one.
+#[test]
+fn a_lost_link_while_connecting_keeps_a_settled_protocol_version() {
+    let mut o = Options::new("c");
+    o.protocol_version = ProtocolVersion::V311;
+    let mut s = Scenario::new(o);
+    for _ in 0..2 {
+        s.client.connect(s.now).expect("connect");
+        s.expect_written(CONNECT_V311);
+        s.client.handle_transport_closed(s.now);
+    }
+
+    let mut s = Scenario::new(Options::new("c"));
+    s.client.connect(s.now).expect("connect");
+    s.expect_written(CONNECT_CLEAN);
+    s.broker_sends(&[0x20, 0x03, 0x00, 0x84, 0x00]); // Unsupported Protocol Version
+    assert_eq!(s.client.protocol_version(), ProtocolVersion::V311);
+    for _ in 0..2 {
+        s.client.connect(s.now).expect("connect");
+        s.expect_written(CONNECT_V311);
+        s.client.handle_timeout(s.now + Duration::from_secs(30));
+        s.client.handle_transport_closed(s.now);
+    }
+    s.expect_events(&[
+        Event::Disconnected(DisconnectReason::ProtocolFallback),
+        Event::Disconnected(DisconnectReason::ConnectTimeout),
+        Event::Disconnected(DisconnectReason::ConnectTimeout),
+    ]);
 }
