@@ -1113,11 +1113,10 @@ fn failed_resubscription_tells_the_store_only_when_reporting() {
     }
 }
 
-/// With reporting off, no flow produces a store update: publishes at QoS 1
-/// and 2, incoming QoS 2, a lost session, an expired message.
-#[test]
-fn no_store_updates_with_reporting_off() {
-    let mut s = Scenario::new(durable(false));
+/// Publishes at QoS 1 and 2, incoming QoS 2, a subscription, an expired
+/// message and a lost session; returns the store updates.
+fn every_store_flow(report_store_updates: bool) -> Vec<StoreUpdate> {
+    let mut s = Scenario::new(durable(report_store_updates));
     connect(&mut s, CONNACK);
     s.client
         .subscribe(s.now, subscribe_packet(&["a"]))
@@ -1146,16 +1145,22 @@ fn no_store_updates_with_reporting_off() {
     s.broker_sends(CONNACK); // lost session: requeue, receipts cleared, resubscribe
     s.broker_sends(&[0x50, 0x02, 0x00, 0x01]); // PUBREC for the requeued one
     s.broker_sends(&[0x70, 0x02, 0x00, 0x03]); // PUBCOMP 3
-    let events = s.events();
-    assert!(
-        events
-            .iter()
-            .filter(|e| matches!(e, Event::Published { .. }))
-            .count()
-            >= 3,
-        "{events:?}"
-    );
-    assert_eq!(store_updates(&mut s), []);
+    store_updates(&mut s)
+}
+
+/// With reporting off, none of the flows that report store updates (each
+/// kind shows with reporting on) produces one.
+#[test]
+fn no_store_updates_with_reporting_off() {
+    let kinds = |updates: &[StoreUpdate]| {
+        let mut kinds: Vec<_> = updates.iter().map(core::mem::discriminant).collect();
+        kinds.sort_by_key(|k| alloc::format!("{k:?}"));
+        kinds.dedup();
+        kinds.len()
+    };
+    // Every kind but SubscriptionRemoved.
+    assert_eq!(kinds(&every_store_flow(true)), 9);
+    assert_eq!(every_store_flow(false), []);
 }
 
 // ---------------------------------------------------------------- Receive Maximum across connections
@@ -1381,4 +1386,64 @@ fn a_lost_link_while_connecting_keeps_a_settled_protocol_version() {
         Event::Disconnected(DisconnectReason::ConnectTimeout),
         Event::Disconnected(DisconnectReason::ConnectTimeout),
     ]);
+}
+
+/// No reconnect delay while a connection is being made or is up, even after
+/// an earlier one was lost.
+#[test]
+fn no_reconnect_delay_while_connecting_or_connected() {
+    let mut s = Scenario::connected_v5(Options::new("c"));
+    s.client.handle_transport_closed(s.now);
+    assert!(s.client.reconnect_delay(0).is_some());
+    s.client.connect(s.now).expect("connect");
+    assert_eq!(s.client.reconnect_delay(0), None);
+    s.broker_sends(CONNACK);
+    assert_eq!(s.client.reconnect_delay(0), None);
+}
+
+/// A client acknowledging by hand with Receive Maximum
+/// `receive_maximum`.
+fn manual(receive_maximum: u16) -> Scenario {
+    let mut o = Options::new("c");
+    o.manual_acks = true;
+    o.receive_maximum = receive_maximum;
+    Scenario::connected_v5(o)
+}
+
+fn token(qos: QoS, packet_id: u16) -> crate::client::AckToken {
+    crate::client::AckToken { qos, packet_id }
+}
+
+/// A QoS 1 message acknowledged by the application but waiting behind an
+/// earlier one still holds its place under Receive Maximum.
+#[test]
+fn an_acknowledged_puback_waiting_its_turn_counts_toward_receive_maximum() {
+    let mut s = manual(2);
+    s.broker_sends(&publish_bytes(0x32, "a", Some(1), &[], b"1"));
+    s.broker_sends(&publish_bytes(0x32, "a", Some(2), &[], b"2"));
+    s.client
+        .acknowledge(s.now, token(QoS::AtLeastOnce, 2))
+        .expect("acknowledge");
+    s.expect_written(&[]);
+    s.events();
+    s.broker_sends(&qos2_in(3, false));
+    s.expect_written(&[0xE0, 0x01, 0x93]);
+    s.expect_events(&[receive_maximum_exceeded()]);
+}
+
+/// A QoS 2 message acknowledged by the application but waiting behind an
+/// earlier one counts once, not as a receipt and an unsent PUBREC both.
+#[test]
+fn an_acknowledged_pubrec_waiting_its_turn_counts_once() {
+    let mut s = manual(3);
+    s.broker_sends(&publish_bytes(0x32, "a", Some(1), &[], b"1"));
+    s.broker_sends(&qos2_in(2, false));
+    s.client
+        .acknowledge(s.now, token(QoS::ExactlyOnce, 2))
+        .expect("acknowledge");
+    s.events();
+    s.broker_sends(&qos2_in(3, false));
+    s.expect_written(&[]);
+    s.expect_events(&[Event::Message(received("a", QoS::ExactlyOnce, 3, b"n"))]);
+    assert_eq!(s.client.state(), ConnectionState::Connected);
 }
