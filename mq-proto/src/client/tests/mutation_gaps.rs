@@ -1447,3 +1447,21 @@ fn an_acknowledged_pubrec_waiting_its_turn_counts_once() {
     s.expect_events(&[Event::Message(received("a", QoS::ExactlyOnce, 3, b"n"))]);
     assert_eq!(s.client.state(), ConnectionState::Connected);
 }
+
+/// A CONNECT from the broker with an unknown protocol level fails to decode
+/// with a CONNACK-only code (Unsupported Protocol Version, 0x84): the
+/// DISCONNECT says Protocol Error (0x82) instead, as 0x84 is not a
+/// DISCONNECT code.
+#[test]
+fn a_decode_error_without_a_disconnect_code_disconnects_with_protocol_error() {
+    let mut s = Scenario::connected_v5(Options::new("c"));
+    s.broker_sends(&[
+        0x10, 0x0D, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x09, // protocol level 9
+        0x02, 0x00, 0x3C, 0x00, 0x01, b'c',
+    ]);
+    s.expect_written(&[0xE0, 0x01, 0x82]);
+    s.expect_events(&[Event::Disconnected(DisconnectReason::ProtocolError {
+        reason_code: ReasonCode::ProtocolError,
+        violation: ProtocolViolation::Decode(DecodeError::UnsupportedProtocolLevel(9)),
+    })]);
+}
