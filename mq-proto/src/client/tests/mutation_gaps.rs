@@ -1465,3 +1465,118 @@ fn a_decode_error_without_a_disconnect_code_disconnects_with_protocol_error() {
         violation: ProtocolViolation::Decode(DecodeError::UnsupportedProtocolLevel(9)),
     })]);
 }
+
+// ---------------------------------------------------------------- resend order across wrapped packet identifiers
+
+impl Scenario {
+    /// Moves the client's packet identifier allocation on until the next one
+    /// it hands out is `next`, leaving every identifier as it was.
+    fn next_packet_id(&mut self, next: u16) {
+        let before = if next == 1 { u16::MAX } else { next - 1 };
+        for _ in 0..=u16::MAX {
+            let id = self
+                .client
+                .packet_ids
+                .allocate()
+                .expect("a free identifier");
+            self.client.packet_ids.release(id);
+            if id == before {
+                return;
+            }
+        }
+        panic!("identifier {before} never came");
+    }
+}
+
+/// MQTT-4.6.0-1: a resumed session resends in the order the messages were
+/// sent, also when packet identifiers wrapped in between (65535, then 1).
+#[test]
+fn resume_resends_in_send_order_across_wrapped_packet_identifiers() {
+    let mut s = Scenario::new(durable(false));
+    connect(&mut s, CONNACK);
+    s.next_packet_id(u16::MAX);
+    for payload in [b"1", b"2"] {
+        s.client
+            .publish(s.now, msg("a", QoS::AtLeastOnce, payload))
+            .expect("publish");
+    }
+    let sent: Vec<u8> = [
+        publish_bytes(0x32, "a", Some(u16::MAX), &[], b"1"),
+        publish_bytes(0x32, "a", Some(1), &[], b"2"),
+    ]
+    .concat();
+    s.expect_written(&sent);
+    s.client.handle_transport_closed(s.now);
+    s.client.connect(s.now).expect("connect");
+    s.expect_written(CONNECT_RESUME);
+    s.broker_sends(CONNACK_SESSION_PRESENT);
+    let resent: Vec<u8> = [
+        publish_bytes(0x3A, "a", Some(u16::MAX), &[], b"1"),
+        publish_bytes(0x3A, "a", Some(1), &[], b"2"),
+    ]
+    .concat();
+    s.expect_written(&resent);
+}
+
+/// A pending SUBSCRIBE is resent between the publishes sent before and after
+/// it was made, on a resumed session.
+#[test]
+fn resume_resends_a_request_between_the_publishes_around_it() {
+    let mut s = Scenario::new(durable(false));
+    connect(&mut s, CONNACK);
+    let publish = |s: &mut Scenario, payload: &[u8]| {
+        s.client
+            .publish(s.now, msg("a", QoS::AtLeastOnce, payload))
+            .expect("publish");
+    };
+    publish(&mut s, b"1");
+    publish(&mut s, b"2");
+    s.client
+        .subscribe(s.now, subscribe_packet(&["s"]))
+        .expect("subscribe");
+    publish(&mut s, b"3");
+    s.written();
+    s.client.handle_transport_closed(s.now);
+    s.client.connect(s.now).expect("connect");
+    s.written();
+    s.broker_sends(CONNACK_SESSION_PRESENT);
+    let resent: Vec<u8> = [
+        publish_bytes(0x3A, "a", Some(1), &[], b"1"),
+        publish_bytes(0x3A, "a", Some(2), &[], b"2"),
+        vec![0x82, 0x07, 0x00, 0x03, 0x00, 0x00, 0x01, b's', 0x00], // SUBSCRIBE 3 "s"
+        publish_bytes(0x3A, "a", Some(4), &[], b"3"),
+    ]
+    .concat();
+    s.expect_written(&resent);
+}
+
+/// The client's own resubscription after a lost session goes out before a
+/// request the user made while offline, even when the resubscription
+/// reuses the packet identifier of an earlier, acknowledged request.
+#[test]
+fn resubscription_goes_before_a_user_request_even_on_a_reused_identifier() {
+    let mut s = Scenario::new(durable(false));
+    connect(&mut s, CONNACK);
+    s.client
+        .publish(s.now, msg("x", QoS::AtLeastOnce, b""))
+        .expect("publish");
+    s.broker_sends(&[0x40, 0x02, 0x00, 0x01]); // PUBACK 1
+    s.client
+        .subscribe(s.now, subscribe_packet(&["a"]))
+        .expect("subscribe");
+    s.broker_sends(&[0x90, 0x04, 0x00, 0x02, 0x00, 0x00]); // SUBACK 2
+    s.written();
+    s.events();
+    s.client.handle_transport_closed(s.now);
+    s.next_packet_id(1);
+    s.client
+        .unsubscribe(s.now, unsubscribe_packet(&["b"]))
+        .expect("unsubscribe");
+    s.client.connect(s.now).expect("connect");
+    s.written();
+    s.broker_sends(CONNACK);
+    s.expect_written(&[
+        0x82, 0x07, 0x00, 0x02, 0x00, 0x00, 0x01, b'a', 0x00, // SUBSCRIBE 2 "a"
+        0xA2, 0x06, 0x00, 0x01, 0x00, 0x00, 0x01, b'b', // UNSUBSCRIBE 1 "b"
+    ]);
+}
