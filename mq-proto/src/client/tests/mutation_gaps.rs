@@ -335,8 +335,24 @@ fn queued_message_at_connack_carries_the_remaining_interval_or_expires() {
                     result: Err(RequestError::Expired),
                 },
             ]);
+            assert_eq!(s.client.stats().dropped_expired, 1);
         }
     }
+}
+
+/// A `handle_timeout` that comes late still expires what is due.
+#[test]
+fn a_late_timeout_still_expires_queued_messages() {
+    let mut s = Scenario::new(Options::new("c"));
+    let mut p = msg("a", QoS::AtLeastOnce, b"x");
+    p.properties.message_expiry_interval = Some(5);
+    let id = s.client.publish(s.now, p).expect("publish");
+    s.client.handle_timeout(at(8_000));
+    s.expect_events(&[Event::Published {
+        id,
+        result: Err(RequestError::Expired),
+    }]);
+    assert_eq!(s.client.queued(), 0);
 }
 
 /// A message held back by Receive Maximum is refreshed again when it is
