@@ -199,10 +199,19 @@ impl Client {
     /// Records a QoS 2 message as received: until PUBREL a resend is answered
     /// with PUBREC and not delivered (MQTT-4.3.3-10).
     pub(crate) fn received_qos2(&mut self, packet_id: u16) {
-        self.incoming_qos2.insert(packet_id);
+        self.count_receipt(packet_id);
         if self.options.report_store_updates {
             self.store_updates
                 .push_back(StoreUpdate::IncomingQoS2Received { packet_id });
+        }
+    }
+
+    /// Records that the broker sent QoS 2 message `packet_id` on this
+    /// connection (again, for a resend): it holds a place under our Receive
+    /// Maximum until PUBREL.
+    pub(crate) fn count_receipt(&mut self, packet_id: u16) {
+        if self.incoming_qos2.insert(packet_id, self.connects) != Some(self.connects) {
+            self.incoming_qos2_current += 1;
         }
     }
 

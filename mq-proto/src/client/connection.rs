@@ -35,6 +35,7 @@ impl Client {
             self.stats.reconnects += 1;
         }
         self.connects += 1;
+        self.incoming_qos2_current = 0;
         self.rx.clear();
         self.discard_unsent();
         self.decoder.set_version(self.version);
@@ -280,6 +281,7 @@ impl Client {
         self.pending_acks.clear();
         if !self.incoming_qos2.is_empty() {
             self.incoming_qos2.clear();
+            self.incoming_qos2_current = 0;
             if self.options.report_store_updates {
                 self.store_updates
                     .push_back(StoreUpdate::IncomingQoS2Cleared);

@@ -53,8 +53,9 @@ impl Client {
             // QoS 2 from here. MQTT-4.3.3-10: a duplicate until PUBREL is not
             // delivered again; one awaiting the application or its turn is answered once.
             (_, Some(_)) => self.stats.duplicates_suppressed += 1,
-            (_, None) if self.incoming_qos2.contains(&token.packet_id) => {
+            (_, None) if self.incoming_qos2.contains_key(&token.packet_id) => {
                 self.stats.duplicates_suppressed += 1;
+                self.count_receipt(token.packet_id);
                 self.queue_ack(token, true);
             }
             (_, None) => {
@@ -84,17 +85,24 @@ impl Client {
 
     /// Whether a new QoS 2 message goes beyond our Receive Maximum: the broker
     /// already waits on us for that many (5.0 only; 3.1.1 has none and the
-    /// broker was never told ours). Counted: QoS 2 messages not yet released,
-    /// and QoS 1 and 2 messages whose PUBACK or PUBREC has not been sent.
+    /// broker was never told ours). Counted: QoS 2 messages the broker sent on
+    /// this connection and has not released, and QoS 1 and 2 messages whose
+    /// PUBACK or PUBREC has not been sent. Receipts from earlier connections
+    /// do not count: the broker's send quota starts afresh with each
+    /// connection (4.9), and after a lost CONNACK with Session Present 0 the
+    /// broker has no such messages at all.
     fn receive_maximum_exceeded(&self) -> bool {
         self.version == ProtocolVersion::V5
-            && self.incoming_qos2.len() + self.pending_acks.counted()
+            && self.incoming_qos2_current + self.pending_acks.counted()
                 >= usize::from(self.options.receive_maximum)
     }
 
     pub(crate) fn handle_pubrel(&mut self, now: Instant, rel: PubRel) {
         let pid = rel.packet_id;
-        let reply = if self.incoming_qos2.remove(&pid) {
+        let reply = if let Some(connection) = self.incoming_qos2.remove(&pid) {
+            if connection == self.connects {
+                self.incoming_qos2_current -= 1;
+            }
             if self.options.report_store_updates {
                 self.store_updates
                     .push_back(StoreUpdate::IncomingQoS2Released { packet_id: pid });

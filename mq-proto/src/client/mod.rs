@@ -163,7 +163,7 @@ pub use subscriptions::{ActiveSubscription, Subscriptions};
 pub use time::Instant;
 
 use alloc::boxed::Box;
-use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
+use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
 
 use bytes::{Bytes, BytesMut};
@@ -303,7 +303,13 @@ pub struct Client {
     packet_ids: PacketIds,
     outgoing: Outgoing,
     requests: BTreeMap<u16, PendingRequest>,
-    incoming_qos2: BTreeSet<u16>,
+    /// Received QoS 2 messages awaiting PUBREL, each with the number of the
+    /// connection (`connects`) on which the broker last sent its PUBLISH.
+    incoming_qos2: BTreeMap<u16, u64>,
+    /// Entries of `incoming_qos2` from this connection: only they count toward
+    /// our Receive Maximum, as the broker's send quota starts afresh with
+    /// each connection (4.9).
+    incoming_qos2_current: usize,
     /// Received QoS 1/2 messages whose PUBACK or PUBREC has not been sent, oldest first.
     pending_acks: PendingAcks,
     subscriptions: Subscriptions,
@@ -361,7 +367,8 @@ impl Client {
             packet_ids: PacketIds::new(),
             outgoing: Outgoing::default(),
             requests: BTreeMap::new(),
-            incoming_qos2: BTreeSet::new(),
+            incoming_qos2: BTreeMap::new(),
+            incoming_qos2_current: 0,
             pending_acks: PendingAcks::default(),
             subscriptions: Subscriptions::default(),
             aliases_out: OutboundAliases::default(),
@@ -480,7 +487,7 @@ impl Client {
     pub fn snapshot(&self) -> SessionSnapshot {
         SessionSnapshot {
             outgoing: self.outgoing.snapshot(),
-            incoming_qos2: self.incoming_qos2.iter().copied().collect(),
+            incoming_qos2: self.incoming_qos2.keys().copied().collect(),
             subscriptions: self.subscriptions.iter().cloned().collect(),
         }
     }
@@ -492,7 +499,8 @@ impl Client {
         for sub in snapshot.subscriptions {
             client.subscriptions.insert(sub);
         }
-        client.incoming_qos2 = snapshot.incoming_qos2.into_iter().collect();
+        // Marked as connection 0's: none counts toward Receive Maximum once a connection starts.
+        client.incoming_qos2 = snapshot.incoming_qos2.into_iter().map(|p| (p, 0)).collect();
         let mut last = 0;
         for stored in snapshot.outgoing {
             last = last.max(stored.id.0);

@@ -70,8 +70,9 @@ pub struct Options {
     pub session_expiry_interval: u32,
     /// Our Receive Maximum: QoS 1 and 2 messages the broker may leave
     /// unacknowledged (5.0). Default 65535 (not sent). Checked when a QoS 2
-    /// message arrives, counting QoS 2 messages not yet released and
-    /// messages whose PUBACK or PUBREC has not been sent.
+    /// message arrives, counting QoS 2 messages the broker sent on this
+    /// connection and has not released, and messages whose PUBACK or
+    /// PUBREC has not been sent.
     pub receive_maximum: u16,
     /// QoS 1/2 publishes in flight at once on a 3.1.1 connection, whose
     /// broker announces no Receive Maximum but has a limit of its own

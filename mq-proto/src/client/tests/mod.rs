@@ -7,3 +7,4 @@ mod compliance_gaps;
 mod connection;
 mod flows;
 mod manual_acks;
+mod mutation_gaps;
