@@ -5,10 +5,12 @@
 
 /// Defines `Stream`, `BoxStream`, `ConnectFuture` and `Connector` over the
 /// I/O traits `$read` and `$write` (tokio's, or futures-io's), with the
-/// `Connector` docs given first (each adapter shows its own example).
+/// `Connector` docs given first (each adapter shows its own example), and
+/// `open_connector`, which opens a connector's stream as the driver's
+/// transport through the adapter's wrapper `$transport`.
 #[macro_export]
 macro_rules! connector_types {
-    ($read:path, $write:path, $(#[$connector_doc:meta])*) => {
+    ($read:path, $write:path, $transport:path, $(#[$connector_doc:meta])*) => {
         /// A bidirectional byte stream to a broker.
         pub trait Stream: $read + $write + Unpin + Send + 'static {}
         impl<T: $read + $write + Unpin + Send + 'static> Stream for T {}
@@ -37,6 +39,18 @@ macro_rules! connector_types {
                 let fut = self();
                 Box::pin(async move { Ok(Box::new(fut.await?) as BoxStream) })
             }
+        }
+
+        /// `connector` as the driver opens it: its stream as the driver's transport.
+        pub(crate) fn open_connector(connector: impl Connector) -> $crate::runtime::OpenConnector {
+            let connector = std::sync::Arc::new(connector);
+            Box::new(move || {
+                let connector = connector.clone();
+                Box::pin(async move {
+                    let stream = connector.connect().await?;
+                    Ok(Box::new($transport(stream)) as $crate::runtime::BoxTransport)
+                })
+            })
         }
     };
 }

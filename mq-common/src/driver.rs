@@ -13,7 +13,7 @@ use bytes::BytesMut;
 use mq_proto::url::BrokerUrl;
 
 use crate::engine::{Command, Engine, Input, Output, StopSignal, Target, Wait, CLOSE_GRACE};
-use crate::runtime::{BoxFuture, BoxTransport, Broker, Runtime, Timer};
+use crate::runtime::{BoxFuture, BoxTransport, Broker, OpenConnector, Runtime, Timer};
 use crate::{Client, ConnectOptions, Error, Instant, Prepared};
 
 /// Starts a client on `runtime`: spawns the driver and returns once the
@@ -27,6 +27,28 @@ pub async fn connect<R: Runtime>(
     prepare(runtime, url, options).await?.connect().await
 }
 
+/// [`connect`] over a transport of the user's own, which `connector` opens
+/// for the first connection and every reconnect.
+pub async fn connect_with<R: Runtime>(
+    runtime: R,
+    connector: OpenConnector,
+    options: ConnectOptions,
+) -> Result<Client, Error> {
+    prepare_with(runtime, connector, options)
+        .await?
+        .connect()
+        .await
+}
+
+/// [`prepare`] over a transport of the user's own (see [`connect_with`]).
+pub async fn prepare_with<R: Runtime>(
+    runtime: R,
+    connector: OpenConnector,
+    options: ConnectOptions,
+) -> Result<Prepared, Error> {
+    start(runtime, "mqtt://custom-transport", options, Some(connector)).await
+}
+
 /// Starts a client on `runtime` that does not dial until
 /// [`Prepared::connect`], so subscriptions and the default route can be
 /// registered first. Loads the session store if the options name one.
@@ -34,6 +56,16 @@ pub async fn prepare<R: Runtime>(
     runtime: R,
     url: &str,
     options: ConnectOptions,
+) -> Result<Prepared, Error> {
+    start(runtime, url, options, None).await
+}
+
+/// Spawns the driver, dialing `url` or opening `connector`.
+async fn start<R: Runtime>(
+    runtime: R,
+    url: &str,
+    options: ConnectOptions,
+    connector: Option<OpenConnector>,
 ) -> Result<Prepared, Error> {
     let broker = Arc::new(Broker::new(url, options)?);
     let options = &broker.options;
@@ -51,7 +83,8 @@ pub async fn prepare<R: Runtime>(
     parts.engine.hold();
     let client = Client::new(&parts, options, runtime.clone());
     let first_connect = parts.first_connect;
-    runtime.spawn(Box::pin(run(runtime.clone(), broker, parts.engine)));
+    let driver = run(runtime.clone(), broker, connector, parts.engine);
+    runtime.spawn(Box::pin(driver));
     Ok(Prepared::new(client, first_connect))
 }
 
@@ -86,7 +119,12 @@ struct Io<T> {
 }
 
 /// Runs `engine` until it stops.
-async fn run<R: Runtime>(runtime: Arc<R>, broker: Arc<Broker>, mut engine: Engine) {
+async fn run<R: Runtime>(
+    runtime: Arc<R>,
+    broker: Arc<Broker>,
+    connector: Option<OpenConnector>,
+    mut engine: Engine,
+) {
     let commands = engine.command_receiver().clone();
     let mut io = Io {
         origin: std::time::Instant::now(),
@@ -100,9 +138,12 @@ async fn run<R: Runtime>(runtime: Arc<R>, broker: Arc<Broker>, mut engine: Engin
     loop {
         let input = match engine.poll_output() {
             Output::Dial(target) => {
-                io.dial = Some(match io.resolve(&broker, target) {
-                    Ok(url) => runtime.dial(&broker, url),
-                    Err(e) => Box::pin(std::future::ready(Err(e))),
+                // A connector opens the user's own transport wherever the
+                // target points (a redirect included).
+                io.dial = Some(match (io.resolve(&broker, target), &connector) {
+                    (Err(e), _) => Box::pin(std::future::ready(Err(e))),
+                    (Ok(_), Some(open)) => open(),
+                    (Ok(url), None) => runtime.dial(&broker, url),
                 });
                 continue;
             }

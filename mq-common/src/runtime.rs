@@ -19,6 +19,10 @@ pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 /// An open connection to the broker, as the driver reads and writes it.
 pub type BoxTransport = Box<dyn Transport>;
 
+/// Opens a transport of the user's own (an adapter's `Connector`), for the
+/// first connection and every reconnect.
+pub type OpenConnector = Box<dyn Fn() -> BoxFuture<Result<BoxTransport, Error>> + Send + Sync>;
+
 /// Runs tasks: the driver, and the handlers of [`Client::subscribe_callback`](crate::Client::subscribe_callback).
 pub trait Spawn: Send + Sync + 'static {
     /// Runs `task` to completion in the background.

@@ -13,7 +13,7 @@ use futures_core::Stream as _;
 use mq_common::runtime::{self, BoxFuture, BoxTransport, Broker, Spawn};
 use mq_proto::url::BrokerUrl;
 
-use crate::transport::{dial, Connector};
+use crate::transport::{dial, open_connector, Connector};
 use crate::{Client, ConnectOptions, Error, Prepared};
 
 /// Where a client's driver task (and the handlers of
@@ -59,20 +59,12 @@ impl Default for Executor {
 impl Executor {
     /// [`connect`](crate::connect), with the client running on this executor.
     pub async fn connect(self, url: &str, options: ConnectOptions) -> Result<Client, Error> {
-        let runtime = Smol {
-            executor: self,
-            connector: None,
-        };
-        mq_common::driver::connect(runtime, url, options).await
+        mq_common::driver::connect(Smol(self), url, options).await
     }
 
     /// [`prepare`](crate::prepare), with the client running on this executor.
     pub async fn prepare(self, url: &str, options: ConnectOptions) -> Result<Prepared, Error> {
-        let runtime = Smol {
-            executor: self,
-            connector: None,
-        };
-        mq_common::driver::prepare(runtime, url, options).await
+        mq_common::driver::prepare(Smol(self), url, options).await
     }
 
     /// [`prepare_with`](crate::prepare_with), with the client running on this executor.
@@ -81,11 +73,7 @@ impl Executor {
         connector: impl Connector,
         options: ConnectOptions,
     ) -> Result<Prepared, Error> {
-        let runtime = Smol {
-            executor: self,
-            connector: Some(Arc::new(connector)),
-        };
-        mq_common::driver::prepare(runtime, "mqtt://custom-transport", options).await
+        mq_common::driver::prepare_with(Smol(self), open_connector(connector), options).await
     }
 
     /// [`connect_with`](crate::connect_with), with the client running on this executor.
@@ -94,23 +82,16 @@ impl Executor {
         connector: impl Connector,
         options: ConnectOptions,
     ) -> Result<Client, Error> {
-        let runtime = Smol {
-            executor: self,
-            connector: Some(Arc::new(connector)),
-        };
-        mq_common::driver::connect(runtime, "mqtt://custom-transport", options).await
+        mq_common::driver::connect_with(Smol(self), open_connector(connector), options).await
     }
 }
 
-/// The executor a client runs on, and its way to the broker.
-struct Smol {
-    executor: Executor,
-    connector: Option<Arc<dyn Connector>>,
-}
+/// The executor a client runs on, as the driver's [`Runtime`](runtime::Runtime).
+struct Smol(Executor);
 
 impl Spawn for Smol {
     fn spawn(&self, task: BoxFuture<()>) {
-        match self.executor {
+        match self.0 {
             #[cfg(feature = "smol")]
             Executor::Smol => smol::spawn(task).detach(),
             #[cfg(feature = "async-std")]
@@ -138,15 +119,14 @@ impl runtime::Runtime for Smol {
     }
 
     fn dial(&self, broker: &Arc<Broker>, url: BrokerUrl) -> BoxFuture<Result<BoxTransport, Error>> {
-        let (broker, connector) = (broker.clone(), self.connector.clone());
-        Box::pin(async move { dial(&url, &broker.options, connector.as_deref()).await })
+        Box::pin(dial(url, broker.clone()))
     }
 
     fn unblock<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> BoxFuture<T> {
-        match self.executor {
+        match self.0 {
             // The driver has a thread of its own: blocking it blocks nobody else.
             Executor::Thread => {
                 let out = work();
@@ -210,11 +190,7 @@ mod tests {
     use mq_common::runtime::{Runtime as _, Timer as _};
 
     fn timer() -> SmolTimer {
-        Smol {
-            executor: Executor::Thread,
-            connector: None,
-        }
-        .timer()
+        Smol(Executor::Thread).timer()
     }
 
     fn noop() -> Context<'static> {

@@ -3,16 +3,18 @@
 
 use std::io;
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::sync::Arc;
 
 use async_io::Async;
 use futures_lite::io::{AsyncRead, AsyncWrite};
-use mq_common::runtime::{BoxTransport, FuturesIo};
-use mq_common::{ConnectOptions, Error};
+use mq_common::runtime::{BoxTransport, Broker, FuturesIo};
+use mq_common::Error;
 use mq_proto::url::{BrokerUrl, Scheme};
 
 mq_common::connector_types!(
     AsyncRead,
     AsyncWrite,
+    FuturesIo,
     /// Opens a transport of the user's own (Unix socket, TLS, proxy, in-memory
     /// pipe); called for the first connection and for every reconnect.
     ///
@@ -34,16 +36,10 @@ mq_common::connector_types!(
     /// ```
 );
 
-/// Opens the user's connector, or the transport `url` names.
+/// Opens the transport `url` names.
 #[cfg_attr(not(feature = "tls"), allow(unused_variables))]
-pub(crate) async fn dial(
-    url: &BrokerUrl,
-    options: &ConnectOptions,
-    connector: Option<&dyn Connector>,
-) -> Result<BoxTransport, Error> {
-    if let Some(connector) = connector {
-        return Ok(Box::new(FuturesIo(connector.connect().await?)));
-    }
+pub(crate) async fn dial(url: BrokerUrl, broker: Arc<Broker>) -> Result<BoxTransport, Error> {
+    let (url, options) = (&url, &broker.options);
     match url.scheme {
         Scheme::Tcp => Ok(Box::new(FuturesIo(tcp(url).await?))),
         #[cfg(feature = "tls")]

@@ -109,8 +109,6 @@ mod transport;
 #[cfg(feature = "websocket")]
 mod ws;
 
-use std::sync::Arc;
-
 pub use mq_common::api::handles::*;
 pub use mq_common::api::*;
 pub use transport::{BoxStream, ConnectFuture, Connector, Stream};
@@ -123,7 +121,7 @@ pub use transport::{BoxStream, ConnectFuture, Connector, Stream};
 /// `url` is `mqtt://`, `tcp://`, `mqtts://`, `ssl://`, `tls://`, `ws://` or
 /// `wss://` (TLS and WebSocket need the `tls` and `websocket` features).
 pub async fn connect(url: &str, options: ConnectOptions) -> Result<Client, Error> {
-    mq_common::driver::connect(runtime::Tokio::current(None)?, url, options).await
+    mq_common::driver::connect(runtime::Tokio::current()?, url, options).await
 }
 
 /// Connects over a transport of the user's own (Unix socket, proxy, in-memory
@@ -132,8 +130,8 @@ pub async fn connect_with(
     connector: impl Connector,
     options: ConnectOptions,
 ) -> Result<Client, Error> {
-    let runtime = runtime::Tokio::current(Some(Arc::new(connector)))?;
-    mq_common::driver::connect(runtime, "mqtt://custom-transport", options).await
+    let connector = transport::open_connector(connector);
+    mq_common::driver::connect_with(runtime::Tokio::current()?, connector, options).await
 }
 
 /// Starts a client that does not dial until [`Prepared::connect`]: register
@@ -150,7 +148,7 @@ pub async fn connect_with(
 /// # drop(client); Ok(()) }
 /// ```
 pub async fn prepare(url: &str, options: ConnectOptions) -> Result<Prepared, Error> {
-    mq_common::driver::prepare(runtime::Tokio::current(None)?, url, options).await
+    mq_common::driver::prepare(runtime::Tokio::current()?, url, options).await
 }
 
 /// [`prepare`] over a transport of the user's own (see [`connect_with`]).
@@ -158,6 +156,6 @@ pub async fn prepare_with(
     connector: impl Connector,
     options: ConnectOptions,
 ) -> Result<Prepared, Error> {
-    let runtime = runtime::Tokio::current(Some(Arc::new(connector)))?;
-    mq_common::driver::prepare(runtime, "mqtt://custom-transport", options).await
+    let connector = transport::open_connector(connector);
+    mq_common::driver::prepare_with(runtime::Tokio::current()?, connector, options).await
 }

@@ -13,20 +13,19 @@ use mq_proto::url::BrokerUrl;
 use tokio::runtime::Handle;
 use tokio::time::Sleep;
 
-use crate::transport::{dial, Connector};
+use crate::transport::dial;
 use crate::Error;
 
 /// The tokio runtime a client runs on, and its way to the broker.
 pub(crate) struct Tokio {
     pub(crate) handle: Handle,
-    pub(crate) connector: Option<Arc<dyn Connector>>,
 }
 
 impl Tokio {
     /// The runtime of the calling task; an error outside of one.
-    pub(crate) fn current(connector: Option<Arc<dyn Connector>>) -> Result<Self, Error> {
+    pub(crate) fn current() -> Result<Self, Error> {
         let handle = Handle::try_current().map_err(|e| std::io::Error::other(e.to_string()))?;
-        Ok(Tokio { handle, connector })
+        Ok(Tokio { handle })
     }
 }
 
@@ -46,8 +45,7 @@ impl runtime::Runtime for Tokio {
     }
 
     fn dial(&self, broker: &Arc<Broker>, url: BrokerUrl) -> BoxFuture<Result<BoxTransport, Error>> {
-        let (broker, connector) = (broker.clone(), self.connector.clone());
-        Box::pin(async move { dial(&url, &broker.options, connector.as_deref()).await })
+        Box::pin(dial(url, broker.clone()))
     }
 
     fn unblock<T: Send + 'static>(

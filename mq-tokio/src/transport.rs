@@ -2,19 +2,21 @@
 
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::{BufMut, BytesMut};
-use mq_common::runtime::{BoxTransport, Transport};
+use mq_common::runtime::{BoxTransport, Broker, Transport};
 use mq_proto::url::{BrokerUrl, Scheme};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
-use crate::{ConnectOptions, Error};
+use crate::Error;
 
 mq_common::connector_types!(
     AsyncRead,
     AsyncWrite,
+    Io,
     /// Opens a transport of the user's own (Unix socket, proxy, in-memory pipe);
     /// called for the first connection and for every reconnect, within the
     /// connect timeout.
@@ -56,16 +58,10 @@ impl<S: Stream> Transport for Io<S> {
     }
 }
 
-/// Opens the transport `url` names, or the user's connector.
+/// Opens the transport `url` names.
 #[cfg_attr(not(feature = "tls"), allow(unused_variables))]
-pub(crate) async fn dial(
-    url: &BrokerUrl,
-    options: &ConnectOptions,
-    connector: Option<&dyn Connector>,
-) -> Result<BoxTransport, Error> {
-    if let Some(connector) = connector {
-        return Ok(Box::new(Io(connector.connect().await?)));
-    }
+pub(crate) async fn dial(url: BrokerUrl, broker: Arc<Broker>) -> Result<BoxTransport, Error> {
+    let (url, options) = (&url, &broker.options);
     let tcp = TcpStream::connect((url.host.as_str(), url.port)).await?;
     tcp.set_nodelay(true)?;
     match url.scheme {
