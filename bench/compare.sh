@@ -18,6 +18,9 @@
 #   mq-async-std  mq-smol's `smol_throughput --runtime async-std`
 #   mq-blocking   mq-blocking's `blocking_throughput`
 #   rumqttc       bench/rumqttc-throughput (rumqttc 0.25)
+#   rumqttc-blocking  the same program on rumqttc's blocking `Client`
+#                 (`--runtime blocking`): not a peer in the ratios, but the
+#                 like-for-like reference for mq-blocking (same threads)
 #   gomq          the Go library mq's own throughput program,
 #                 ../shared/peers/gomq-throughput (gomq-throughput-v311 for
 #                 VERSION=4); its flags and report differ, see run()
@@ -114,11 +117,13 @@ client() {
         BIN="$target/release/examples/blocking_throughput" EXTRA=$BLOCKING_ARGS ;;
     rumqttc)
         BUILD="-p rumqttc-throughput" BIN="$target/release/rumqttc-throughput" EXTRA=$RUMQTTC_ARGS ;;
+    rumqttc-blocking)
+        BUILD="-p rumqttc-throughput" BIN="$target/release/rumqttc-throughput" EXTRA="--runtime blocking" ;;
     gomq)
         BUILD= BIN="$PEERS/gomq-throughput" EXTRA=$GOMQ_ARGS
         if [ "$VERSION" = 4 ]; then BIN="$PEERS/gomq-throughput-v311"; fi ;;
     *)
-        echo "unknown client $1 (known: mq-tokio mq-smol mq-async-std mq-blocking rumqttc gomq)" >&2
+        echo "unknown client $1 (known: mq-tokio mq-smol mq-async-std mq-blocking rumqttc rumqttc-blocking gomq)" >&2
         return 1 ;;
     esac
     EXTRA="$EXTRA $store"

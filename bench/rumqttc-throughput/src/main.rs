@@ -5,7 +5,8 @@
 //! ```text
 //! cargo run --release -p rumqttc-throughput -- \
 //!     [--server mqtt://127.0.0.1:1883] [--topic T] [--count 100000] [--size 1024]
-//!     [--qos 1] [--workers 10] [--version 4|5] [--timeout SECS] [--runtime current|multi]
+//!     [--qos 1] [--workers 10] [--version 4|5] [--timeout SECS]
+//!     [--runtime current|multi|blocking]
 //! ```
 //!
 //! rumqttc's `publish` resolves when the request is queued for its event
@@ -22,7 +23,8 @@
 //! default: against the multi-thread one on this workload (2 cores, local
 //! Mosquitto) it used less CPU on every row and was as fast or faster at
 //! QoS 1 and 2 (QoS 0 was a draw within noise); `--runtime multi` selects the
-//! other.
+//! other. `--runtime blocking` runs the workload on rumqttc's blocking
+//! `Client` instead (`blocking.rs`), the peer of mq-blocking's program.
 //!
 //! The last line printed is `RESULT received=<n> expected=<n>
 //! publish_rate=<msg/s> e2e_rate=<msg/s>`; the exit status is non-zero unless
@@ -39,6 +41,9 @@ use tokio::time::Instant;
 
 #[path = "../../throughput.rs"]
 mod throughput;
+
+#[macro_use]
+mod blocking;
 
 use throughput::{payload, report, Args, Run, Seen};
 
@@ -65,7 +70,7 @@ fn parse_server(url: &str) -> Option<(String, u16)> {
 }
 
 fn main() -> ExitCode {
-    let args = match Args::parse("rumqttc-throughput", &["current", "multi"]) {
+    let args = match Args::parse("rumqttc-throughput", &["current", "multi", "blocking"]) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("{e}");
@@ -80,6 +85,40 @@ fn main() -> ExitCode {
         eprintln!("--server: mqtt://HOST:PORT, got {:?}", args.server);
         return ExitCode::from(2);
     };
+    let outcome = if args.runtime == "blocking" {
+        println!("{}", args.describe("rumqttc (blocking Client)"));
+        if args.v5 {
+            v5::run_blocking(&args, &host, port)
+        } else {
+            v4::run_blocking(&args, &host, port)
+        }
+    } else {
+        println!("{}", args.describe("rumqttc"));
+        run_async(&args, &host, port)
+    };
+    match outcome {
+        Ok((run, seen, published, last)) => report(&args, &run, &seen, published, last),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// What a run gives the report: its bounds, the arrivals, when the last
+/// publish completed and when the last message arrived.
+type Outcome = Result<
+    (
+        Run,
+        Seen,
+        Option<std::time::Instant>,
+        Option<std::time::Instant>,
+    ),
+    String,
+>;
+
+/// The workload on rumqttc's `AsyncClient`, on a tokio runtime of `--runtime`.
+fn run_async(args: &Args, host: &str, port: u16) -> Outcome {
     let runtime = if args.runtime == "multi" {
         tokio::runtime::Builder::new_multi_thread()
             .enable_all()
@@ -89,25 +128,11 @@ fn main() -> ExitCode {
             .enable_all()
             .build()
     };
-    let runtime = match runtime {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    println!("{}", args.describe("rumqttc"));
-    let outcome = if args.v5 {
-        runtime.block_on(v5::run(&args, &host, port))
+    let runtime = runtime.map_err(|e| format!("cannot start the runtime: {e}"))?;
+    if args.v5 {
+        runtime.block_on(v5::run(args, host, port))
     } else {
-        runtime.block_on(v4::run(&args, &host, port))
-    };
-    match outcome {
-        Ok((run, seen, published, last)) => report(&args, &run, &seen, published, last),
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
+        runtime.block_on(v4::run(args, host, port))
     }
 }
 
@@ -148,7 +173,7 @@ macro_rules! workload {
             args: &Args,
             host: &str,
             port: u16,
-        ) -> Result<(Run, Seen, Option<std::time::Instant>, Option<std::time::Instant>), String> {
+        ) -> crate::Outcome {
             let id = std::process::id();
             let (sub_client, mut sub_loop) =
                 AsyncClient::new(options(format!("rumqttc-tp-sub-{id}"), args, host, port), 10);
@@ -336,8 +361,10 @@ macro_rules! workload {
 mod v4 {
     use super::*;
     use rumqttc::{
-        AsyncClient, Event, EventLoop, Incoming, MqttOptions, NetworkOptions, Outgoing, QoS,
+        AsyncClient, Client, Event, EventLoop, Incoming, MqttOptions, NetworkOptions, Outgoing, QoS,
     };
+
+    blocking_workload!();
 
     workload! {
         fn options(client_id: String, args: &Args, host: &str, port: u16) -> MqttOptions {
@@ -360,8 +387,10 @@ mod v4 {
 mod v5 {
     use super::*;
     use rumqttc::v5::mqttbytes::QoS;
-    use rumqttc::v5::{AsyncClient, Event, EventLoop, Incoming, MqttOptions};
+    use rumqttc::v5::{AsyncClient, Client, Event, EventLoop, Incoming, MqttOptions};
     use rumqttc::{NetworkOptions, Outgoing};
+
+    blocking_workload!();
 
     workload! {
         fn options(client_id: String, args: &Args, host: &str, port: u16) -> MqttOptions {
