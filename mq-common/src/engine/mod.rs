@@ -58,6 +58,8 @@
 
 mod command;
 mod dispatch;
+#[cfg(test)]
+mod dispatch_tests;
 mod servers;
 #[cfg(test)]
 mod session_tests;
@@ -922,7 +924,6 @@ impl Engine {
     fn event(&mut self, event: Event) {
         match event {
             Event::Connected { session_present } => {
-                self.servers.connected();
                 self.accepted = true;
                 self.refresh();
                 tracing::info!(

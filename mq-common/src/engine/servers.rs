@@ -21,7 +21,8 @@ pub enum Target {
 pub(super) struct Servers {
     count: usize,
     current: usize,
-    /// Attempts without CONNACK since the last connection.
+    /// Attempts without CONNACK before the first connection (only a first
+    /// connect consults it: later ones retry for as long as the policy says).
     failed: usize,
     follow_redirects: bool,
     redirect: Option<MqttString>,
@@ -52,13 +53,8 @@ impl Servers {
         self.current = (self.current + 1) % self.count;
     }
 
-    /// A connection was accepted.
-    pub(super) fn connected(&mut self) {
-        self.failed = 0;
-    }
-
-    /// Whether some server has not been tried since the last connection (a
-    /// first connect fails only once every server failed).
+    /// Whether some server has not been tried yet (a first connect fails
+    /// only once every server failed).
     pub(super) fn untried(&self) -> bool {
         self.failed < self.count
     }

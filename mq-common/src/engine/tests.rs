@@ -129,6 +129,19 @@ pub(super) fn publish(parts: &Parts, topic: &str, qos: QoS) -> Waiter<ReasonCode
 }
 
 pub(super) fn subscribe(parts: &mut Parts, filter: &str, capacity: usize) -> Inbox {
+    let (inbox, granted) = subscribe_answered(parts, filter, capacity, 0x00);
+    let granted = granted.expect("granted");
+    assert_eq!(granted.reason_codes, [ReasonCode::Success]);
+    inbox
+}
+
+/// Subscribes to `filter` with an inbox of its own; the broker answers `code`.
+pub(super) fn subscribe_answered(
+    parts: &mut Parts,
+    filter: &str,
+    capacity: usize,
+    code: u8,
+) -> (Inbox, Result<Subscribed, Error>) {
     let (sink, inbox) = inbox(capacity);
     let (reply, mut waiter) = reply();
     let packet = Subscribe::new(0, filter, QoS::AtMostOnce);
@@ -149,10 +162,8 @@ pub(super) fn subscribe(parts: &mut Parts, filter: &str, capacity: usize) -> Inb
     let [hi, lo] = id.to_be_bytes();
     parts
         .engine
-        .handle_input(T0, Input::Read(&[0x90, 0x04, hi, lo, 0x00, 0x00]));
-    let granted = waiter.try_take().expect("answered").expect("granted");
-    assert_eq!(granted.reason_codes, [ReasonCode::Success]);
-    inbox
+        .handle_input(T0, Input::Read(&[0x90, 0x04, hi, lo, 0x00, code]));
+    (inbox, waiter.try_take().expect("answered"))
 }
 
 /// A QoS 0 PUBLISH to `a/b` with a one-byte payload and no properties (5.0).
@@ -498,58 +509,6 @@ fn queue_policy_wait_parks_publishes_and_stops_taking_commands() {
 }
 
 #[test]
-fn a_request_gets_the_reply_with_its_correlation_data_or_times_out() {
-    let mut parts = connected(options());
-    let timeout = Duration::from_secs(5);
-    let (reply1, mut answered) = reply();
-    send(
-        &parts,
-        Command::Request {
-            publish: Publish::new("svc", "q"),
-            timeout,
-            reply: reply1,
-        },
-    );
-    take_commands(&mut parts, T0);
-    let request = drain(&mut parts.engine)
-        .packets(ProtocolVersion::V5)
-        .into_iter()
-        .find_map(|p| match p {
-            Packet::Publish(p) => Some(p),
-            _ => None,
-        })
-        .expect("the request was published");
-    let topic = request
-        .properties
-        .response_topic
-        .clone()
-        .expect("response topic");
-    let mut answer = Publish::new(topic, "r");
-    answer.properties.correlation_data = request.properties.correlation_data.clone();
-    let mut wire = Vec::new();
-    Packet::Publish(answer)
-        .encode(ProtocolVersion::V5, &mut wire)
-        .expect("encode");
-    parts.engine.handle_input(at(1), Input::Read(&wire));
-    let got = answered.try_take().expect("answered").expect("reply");
-    assert_eq!(&got.payload[..], b"r");
-
-    let (reply2, mut late) = reply();
-    send(
-        &parts,
-        Command::Request {
-            publish: Publish::new("svc", "q"),
-            timeout,
-            reply: reply2,
-        },
-    );
-    take_commands(&mut parts, at(2));
-    assert_eq!(drain(&mut parts.engine).wait().until, Some(at(5_002)));
-    parts.engine.handle_input(at(5_002), Input::Timeout);
-    assert!(matches!(late.try_take(), Some(Err(Error::Timeout))));
-}
-
-#[test]
 fn a_5_0_connect_closed_without_connack_redials_at_once_with_3_1_1() {
     let mut o = options();
     o.mqtt.protocol_fallback = true;
@@ -719,4 +678,115 @@ fn a_redirect_is_only_reported_by_default() {
     let e = &mut parts.engine;
     e.handle_input(at(1), Input::Read(&USE_ANOTHER_SERVER));
     assert_eq!(next_dial(e), Target::Server(0));
+}
+
+/// Counts the wakes of a waker.
+#[derive(Default)]
+struct Wakes(std::sync::atomic::AtomicUsize);
+
+impl std::task::Wake for Wakes {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+impl Wakes {
+    fn count(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+#[test]
+fn a_stop_request_wakes_the_waker_registered_last() {
+    let signal = StopSignal::default();
+    let (first, last) = (Arc::new(Wakes::default()), Arc::new(Wakes::default()));
+    signal.register(&Waker::from(first.clone()));
+    signal.register(&Waker::from(last.clone()));
+    assert!(!signal.is_requested());
+    signal.request();
+    assert!(signal.is_requested());
+    assert_eq!((first.count(), last.count()), (0, 1));
+}
+
+#[test]
+fn the_handles_stop_signal_is_the_engines() {
+    let parts = Engine::create(options());
+    parts.stop.request();
+    assert!(parts.engine.stop_signal().is_requested());
+}
+
+#[test]
+fn bytes_read_into_the_receive_buffer_are_handled() {
+    let mut parts = Engine::create(options());
+    let e = &mut parts.engine;
+    drain(e);
+    e.handle_input(T0, Input::Dialed);
+    drain(e);
+    e.receive_buffer().extend_from_slice(&CONNACK_V5);
+    e.handle_input(at(1), Input::Received(CONNACK_V5.len()));
+    assert!(matches!(parts.first_connect.try_take(), Some(Ok(()))));
+}
+
+#[test]
+fn a_timeout_before_the_backoff_ends_does_not_redial() {
+    let mut parts = connected(options());
+    let e = &mut parts.engine;
+    e.handle_input(at(1_000), Input::TransportClosed(None));
+    assert_eq!(drain(e).wait().until, Some(at(1_100)));
+    e.handle_input(at(1_050), Input::Timeout);
+    let turn = drain(e);
+    assert!(turn.actions.is_empty(), "{:?}", turn.actions);
+    assert_eq!(turn.wait().until, Some(at(1_100)));
+}
+
+#[test]
+fn a_refused_first_connect_fails_connect_and_stops() {
+    let mut o = options();
+    o.failover = vec!["mqtt://b".into()];
+    let mut parts = Engine::create(o);
+    let e = &mut parts.engine;
+    drain(e);
+    e.handle_input(T0, Input::Dialed);
+    drain(e);
+    // CONNACK 0x87 Not authorized: a refusal, not a server to skip.
+    e.handle_input(at(1), Input::Read(&[0x20, 0x03, 0x00, 0x87, 0x00]));
+    assert!(matches!(
+        parts.first_connect.try_take(),
+        Some(Err(Error::Connect(reason))) if matches!(*reason, DisconnectReason::Refused(_))
+    ));
+    let turn = drain(&mut parts.engine);
+    assert_eq!(turn.actions, ["close"]);
+    assert!(matches!(turn.end, Output::Stopped));
+}
+
+#[test]
+fn a_connack_that_redirects_is_followed_when_asked() {
+    let mut o = options();
+    o.follow_redirects = true;
+    let mut parts = Engine::create(o);
+    let e = &mut parts.engine;
+    drain(e);
+    e.handle_input(T0, Input::Dialed);
+    drain(e);
+    // CONNACK 0x9D Server moved, Server Reference "b:1884".
+    let moved = [
+        0x20, 0x0C, 0x00, 0x9D, 0x09, 0x1C, 0x00, 0x06, b'b', b':', b'1', b'8', b'8', b'4',
+    ];
+    e.handle_input(at(1), Input::Read(&moved));
+    assert_eq!(next_dial(e), Target::Redirect("b:1884".into()));
+    assert!(parts.first_connect.try_take().is_none(), "still trying");
+}
+
+#[test]
+fn a_brokers_disconnect_is_told_at_once_when_nothing_is_left_to_write() {
+    let mut parts = connected(options());
+    let events = parts.events.listen();
+    // DISCONNECT 0x8B Server shutting down.
+    parts
+        .engine
+        .handle_input(at(1), Input::Read(&[0xE0, 0x01, 0x8B]));
+    assert!(matches!(
+        events.try_recv(),
+        Ok(ClientEvent::ConnectionLost(reason)) if matches!(*reason, DisconnectReason::Server(_))
+    ));
 }
