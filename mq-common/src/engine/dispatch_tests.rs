@@ -144,14 +144,46 @@ fn a_late_timeout_still_fails_an_overdue_request() {
     assert!(matches!(waiter.try_take(), Some(Err(Error::Timeout))));
 }
 
-#[test]
-fn queue_policy_drop_qos0_fails_qos0_and_parks_the_others() {
+/// An engine not connected yet whose core queues one publish, under `policy`.
+fn queue_of_one(policy: QueuePolicy) -> Parts {
     let mut o = options();
     o.mqtt.max_queued_messages = 1;
-    o.queue_policy = QueuePolicy::DropQoS0;
+    o.queue_policy = policy;
     let mut parts = Engine::create(o);
     drain(&mut parts.engine);
-    // Not connected: publishes queue in the core.
+    parts
+}
+
+#[test]
+fn queue_policy_error_fails_a_publish_when_the_queue_is_full() {
+    let mut parts = queue_of_one(QueuePolicy::Error);
+    let mut first = publish(&parts, "t", QoS::AtLeastOnce);
+    let mut second = publish(&parts, "t", QoS::AtLeastOnce);
+    take_commands(&mut parts, T0);
+    assert!(first.try_take().is_none(), "the first waits in the queue");
+    assert!(matches!(
+        second.try_take(),
+        Some(Err(Error::Command(CommandError::QueueFull(1))))
+    ));
+    assert!(drain(&mut parts.engine).wait().commands);
+}
+
+#[test]
+fn queue_policy_wait_parks_publishes_and_stops_taking_commands() {
+    let mut parts = queue_of_one(QueuePolicy::Wait);
+    let _first = publish(&parts, "t", QoS::AtLeastOnce);
+    let mut second = publish(&parts, "t", QoS::AtLeastOnce);
+    take_commands(&mut parts, T0);
+    assert!(
+        !drain(&mut parts.engine).wait().commands,
+        "a parked publish holds further commands back"
+    );
+    assert!(second.try_take().is_none(), "parked, not failed");
+}
+
+#[test]
+fn queue_policy_drop_qos0_fails_qos0_and_parks_the_others() {
+    let mut parts = queue_of_one(QueuePolicy::DropQoS0);
     let _first = publish(&parts, "t", QoS::AtLeastOnce);
     let mut qos0 = publish(&parts, "t", QoS::AtMostOnce);
     let mut qos1 = publish(&parts, "t", QoS::AtLeastOnce);
@@ -166,10 +198,7 @@ fn queue_policy_drop_qos0_fails_qos0_and_parks_the_others() {
 
 #[test]
 fn a_parked_publish_goes_out_once_the_queue_has_room() {
-    let mut o = options();
-    o.mqtt.max_queued_messages = 1;
-    let mut parts = Engine::create(o);
-    drain(&mut parts.engine);
+    let mut parts = queue_of_one(QueuePolicy::Wait);
     let _first = publish(&parts, "one", QoS::AtLeastOnce);
     let _second = publish(&parts, "two", QoS::AtLeastOnce);
     take_commands(&mut parts, T0);

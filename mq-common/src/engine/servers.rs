@@ -49,7 +49,7 @@ impl Servers {
 
     /// An attempt got no CONNACK: the next goes to the next server.
     pub(super) fn attempt_failed(&mut self) {
-        self.failed += 1;
+        self.failed = self.failed.saturating_add(1);
         self.current = (self.current + 1) % self.count;
     }
 

@@ -92,14 +92,21 @@ pub(super) fn options() -> ConnectOptions {
 
 /// An engine connected over 5.0 at T0, with the handles' ends.
 pub(super) fn connected(options: ConnectOptions) -> Parts {
+    let mut parts = dialed(options);
+    let e = &mut parts.engine;
+    e.handle_input(T0, Input::Read(&CONNACK_V5));
+    drain(e);
+    assert!(matches!(parts.first_connect.try_take(), Some(Ok(()))));
+    parts
+}
+
+/// An engine that dialed and wrote its CONNECT at T0, waiting for CONNACK.
+pub(super) fn dialed(options: ConnectOptions) -> Parts {
     let mut parts = Engine::create(options);
     let e = &mut parts.engine;
     assert_eq!(drain(e).actions, ["dial"]);
     e.handle_input(T0, Input::Dialed);
     assert_eq!(drain(e).actions, ["write"], "CONNECT");
-    e.handle_input(T0, Input::Read(&CONNACK_V5));
-    drain(e);
-    assert!(matches!(parts.first_connect.try_take(), Some(Ok(()))));
     parts
 }
 
@@ -474,41 +481,6 @@ fn a_message_matching_two_filters_of_one_subscription_arrives_once() {
 }
 
 #[test]
-fn queue_policy_error_fails_a_publish_when_the_queue_is_full() {
-    let mut o = options();
-    o.mqtt.max_queued_messages = 1;
-    o.queue_policy = QueuePolicy::Error;
-    let mut parts = Engine::create(o);
-    drain(&mut parts.engine);
-    // Not connected: publishes queue in the core.
-    let mut first = publish(&parts, "t", QoS::AtLeastOnce);
-    let mut second = publish(&parts, "t", QoS::AtLeastOnce);
-    take_commands(&mut parts, T0);
-    assert!(first.try_take().is_none(), "the first waits in the queue");
-    assert!(matches!(
-        second.try_take(),
-        Some(Err(Error::Command(CommandError::QueueFull(1))))
-    ));
-    assert!(drain(&mut parts.engine).wait().commands);
-}
-
-#[test]
-fn queue_policy_wait_parks_publishes_and_stops_taking_commands() {
-    let mut o = options();
-    o.mqtt.max_queued_messages = 1;
-    let mut parts = Engine::create(o);
-    drain(&mut parts.engine);
-    let _first = publish(&parts, "t", QoS::AtLeastOnce);
-    let mut second = publish(&parts, "t", QoS::AtLeastOnce);
-    take_commands(&mut parts, T0);
-    assert!(
-        !drain(&mut parts.engine).wait().commands,
-        "a parked publish holds further commands back"
-    );
-    assert!(second.try_take().is_none(), "parked, not failed");
-}
-
-#[test]
 fn a_5_0_connect_closed_without_connack_redials_at_once_with_3_1_1() {
     let mut o = options();
     o.mqtt.protocol_fallback = true;
@@ -717,11 +689,8 @@ fn the_handles_stop_signal_is_the_engines() {
 
 #[test]
 fn bytes_read_into_the_receive_buffer_are_handled() {
-    let mut parts = Engine::create(options());
+    let mut parts = dialed(options());
     let e = &mut parts.engine;
-    drain(e);
-    e.handle_input(T0, Input::Dialed);
-    drain(e);
     e.receive_buffer().extend_from_slice(&CONNACK_V5);
     e.handle_input(at(1), Input::Received(CONNACK_V5.len()));
     assert!(matches!(parts.first_connect.try_take(), Some(Ok(()))));
@@ -743,11 +712,8 @@ fn a_timeout_before_the_backoff_ends_does_not_redial() {
 fn a_refused_first_connect_fails_connect_and_stops() {
     let mut o = options();
     o.failover = vec!["mqtt://b".into()];
-    let mut parts = Engine::create(o);
+    let mut parts = dialed(o);
     let e = &mut parts.engine;
-    drain(e);
-    e.handle_input(T0, Input::Dialed);
-    drain(e);
     // CONNACK 0x87 Not authorized: a refusal, not a server to skip.
     e.handle_input(at(1), Input::Read(&[0x20, 0x03, 0x00, 0x87, 0x00]));
     assert!(matches!(
@@ -763,11 +729,8 @@ fn a_refused_first_connect_fails_connect_and_stops() {
 fn a_connack_that_redirects_is_followed_when_asked() {
     let mut o = options();
     o.follow_redirects = true;
-    let mut parts = Engine::create(o);
+    let mut parts = dialed(o);
     let e = &mut parts.engine;
-    drain(e);
-    e.handle_input(T0, Input::Dialed);
-    drain(e);
     // CONNACK 0x9D Server moved, Server Reference "b:1884".
     let moved = [
         0x20, 0x0C, 0x00, 0x9D, 0x09, 0x1C, 0x00, 0x06, b'b', b':', b'1', b'8', b'8', b'4',
