@@ -13,7 +13,7 @@ use bytes::BytesMut;
 use mq_proto::url::BrokerUrl;
 
 use crate::engine::{Command, Engine, Input, Output, StopSignal, Target, Wait, CLOSE_GRACE};
-use crate::runtime::{BoxFuture, BoxTransport, Broker, OpenConnector, Runtime, Timer};
+use crate::runtime::{self, BoxFuture, BoxTransport, Broker, OpenConnector, Runtime, Timer};
 use crate::{Client, ConnectOptions, Error, Instant, Prepared};
 
 /// Starts a client on `runtime`: spawns the driver and returns once the
@@ -140,10 +140,14 @@ async fn run<R: Runtime>(
             Output::Dial(target) => {
                 // A connector opens the user's own transport wherever the
                 // target points (a redirect included).
-                io.dial = Some(match (io.resolve(&broker, target), &connector) {
+                let url = io.resolve(&broker, target);
+                io.dial = Some(match (url, &connector) {
                     (Err(e), _) => Box::pin(std::future::ready(Err(e))),
                     (Ok(_), Some(open)) => open(),
-                    (Ok(url), None) => runtime.dial(&broker, url),
+                    (Ok(url), None) => match runtime::check_features(&url) {
+                        Ok(()) => Box::pin(R::dial(broker.clone(), url)),
+                        Err(e) => Box::pin(std::future::ready(Err(e))),
+                    },
                 });
                 continue;
             }

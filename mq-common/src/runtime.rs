@@ -29,18 +29,37 @@ pub trait Spawn: Send + Sync + 'static {
     fn spawn(&self, task: BoxFuture<()>);
 }
 
+/// How a runtime reaches a broker: each adapter implements it in its
+/// `transport.rs`, with its own sockets, TLS and WebSocket streams.
+pub trait Dial {
+    /// Opens a transport to `url` (one of `broker`'s servers, or where a
+    /// broker redirected the client): TCP, TLS, WebSocket as the URL says.
+    fn dial(
+        broker: Arc<Broker>,
+        url: BrokerUrl,
+    ) -> impl Future<Output = Result<BoxTransport, Error>> + Send + 'static;
+}
+
+/// `url`'s transport, checked against this build's features before any
+/// socket is opened: every adapter reports a missing `tls` or `websocket`
+/// feature the same way, TLS first for `wss://`.
+pub(crate) fn check_features(url: &BrokerUrl) -> Result<(), Error> {
+    if url.scheme.is_tls() && !cfg!(feature = "tls") {
+        return Err(Error::FeatureDisabled("TLS", "tls"));
+    }
+    if url.scheme.is_websocket() && !cfg!(feature = "websocket") {
+        return Err(Error::FeatureDisabled("WebSocket", "websocket"));
+    }
+    Ok(())
+}
+
 /// An async runtime, and the way it reaches a broker.
-pub trait Runtime: Spawn {
+pub trait Runtime: Spawn + Dial {
     /// The runtime's timer.
     type Timer: Timer;
 
     /// A timer that has not been set (it never fires until [`Timer::reset`]).
     fn timer(&self) -> Self::Timer;
-
-    /// Opens a transport to `url` (one of `broker`'s servers, or where a
-    /// broker redirected the client): TCP, TLS, WebSocket as the URL says,
-    /// or a connection of the user's own.
-    fn dial(&self, broker: &Arc<Broker>, url: BrokerUrl) -> BoxFuture<Result<BoxTransport, Error>>;
 
     /// Runs blocking `work` (the session store's file I/O) where it does not
     /// hold up the runtime's other tasks, and resolves with its result.
@@ -144,5 +163,40 @@ where
 
     fn poll_close(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.0).poll_close(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(url: &str) -> Result<(), Error> {
+        check_features(&BrokerUrl::parse(url).unwrap())
+    }
+
+    #[test]
+    fn missing_features_are_named_before_dialing() {
+        assert!(check("mqtt://127.0.0.1:1883").is_ok());
+        let tls = check("mqtts://127.0.0.1:8883");
+        let ws = check("ws://127.0.0.1:80/mqtt");
+        let wss = check("wss://127.0.0.1:443/mqtt");
+        if cfg!(feature = "tls") {
+            assert!(tls.is_ok(), "{tls:?}");
+        } else {
+            assert!(matches!(tls, Err(Error::FeatureDisabled("TLS", "tls"))));
+            // TLS is named first when both are missing or only it is.
+            assert!(matches!(wss, Err(Error::FeatureDisabled("TLS", "tls"))));
+        }
+        if cfg!(feature = "websocket") {
+            assert!(ws.is_ok(), "{ws:?}");
+        } else {
+            assert!(matches!(
+                ws,
+                Err(Error::FeatureDisabled("WebSocket", "websocket"))
+            ));
+        }
+        if cfg!(all(feature = "tls", feature = "websocket")) {
+            assert!(wss.is_ok(), "{wss:?}");
+        }
     }
 }

@@ -1,19 +1,17 @@
 //! smol and async-std as the runtime of mq-common's driver: the
 //! [`Executor`] the user chose spawns, an [`async_io::Timer`] is the timer
-//! (smol and async-std share async-io's reactor), and `transport::dial`
-//! opens the stream.
+//! (smol and async-std share async-io's reactor), and `transport.rs`'s
+//! `Dial` opens the stream.
 
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Instant;
 
 use async_io::Timer;
 use futures_core::Stream as _;
-use mq_common::runtime::{self, BoxFuture, BoxTransport, Broker, Spawn};
-use mq_proto::url::BrokerUrl;
+use mq_common::runtime::{self, BoxFuture, Spawn};
 
-use crate::transport::{dial, open_connector, Connector};
+use crate::transport::{open_connector, Connector};
 use crate::{Client, ConnectOptions, Error, Prepared};
 
 /// Where a client's driver task (and the handlers of
@@ -87,7 +85,7 @@ impl Executor {
 }
 
 /// The executor a client runs on, as the driver's [`Runtime`](runtime::Runtime).
-struct Smol(Executor);
+pub(crate) struct Smol(Executor);
 
 impl Spawn for Smol {
     fn spawn(&self, task: BoxFuture<()>) {
@@ -118,10 +116,6 @@ impl runtime::Runtime for Smol {
         }
     }
 
-    fn dial(&self, broker: &Arc<Broker>, url: BrokerUrl) -> BoxFuture<Result<BoxTransport, Error>> {
-        Box::pin(dial(url, broker.clone()))
-    }
-
     fn unblock<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
@@ -143,7 +137,7 @@ impl runtime::Runtime for Smol {
 /// resets its timer on every wait and every write, mostly to a later time.
 /// So the timer stays armed at an earlier deadline when the deadline moves
 /// later; when it fires early it is re-armed for the deadline then.
-struct SmolTimer {
+pub(crate) struct SmolTimer {
     timer: Timer,
     /// When the timer should fire; `None` once it has (or before any reset).
     deadline: Option<Instant>,

@@ -7,8 +7,10 @@ use std::sync::Arc;
 
 use async_io::Async;
 use futures_lite::io::{AsyncRead, AsyncWrite};
-use mq_common::runtime::{BoxTransport, Broker, FuturesIo};
+use mq_common::runtime::{BoxTransport, Broker, Dial, FuturesIo};
 use mq_common::Error;
+
+use crate::runtime::Smol;
 use mq_proto::url::{BrokerUrl, Scheme};
 
 mq_common::connector_types!(
@@ -36,24 +38,27 @@ mq_common::connector_types!(
     /// ```
 );
 
-/// Opens the transport `url` names.
-#[cfg_attr(not(feature = "tls"), allow(unused_variables))]
-pub(crate) async fn dial(url: BrokerUrl, broker: Arc<Broker>) -> Result<BoxTransport, Error> {
-    let (url, options) = (&url, &broker.options);
-    match url.scheme {
-        Scheme::Tcp => Ok(Box::new(FuturesIo(tcp(url).await?))),
-        #[cfg(feature = "tls")]
-        Scheme::Tls => Ok(Box::new(FuturesIo(tls_over_tcp(url, &options.tls).await?))),
-        #[cfg(feature = "websocket")]
-        Scheme::Ws => crate::ws::connect(tcp(url).await?, url).await,
-        #[cfg(all(feature = "websocket", feature = "tls"))]
-        Scheme::Wss => crate::ws::connect(tls_over_tcp(url, &options.tls).await?, url).await,
-        #[cfg(all(feature = "websocket", not(feature = "tls")))]
-        Scheme::Wss => Err(Error::FeatureDisabled("TLS", "tls")),
-        #[allow(unreachable_patterns)]
-        Scheme::Tls => Err(Error::FeatureDisabled("TLS", "tls")),
-        #[allow(unreachable_patterns)]
-        _ => Err(Error::FeatureDisabled("WebSocket", "websocket")),
+impl Dial for Smol {
+    /// Connects TCP with `async-io`, then TLS (futures-rustls) and WebSocket
+    /// over it as `url`'s scheme says.
+    #[cfg_attr(not(feature = "tls"), allow(unused_variables))]
+    async fn dial(broker: Arc<Broker>, url: BrokerUrl) -> Result<BoxTransport, Error> {
+        let (url, options) = (&url, &broker.options);
+        match url.scheme {
+            Scheme::Tcp => Ok(Box::new(FuturesIo(tcp(url).await?))),
+            #[cfg(feature = "tls")]
+            Scheme::Tls => Ok(Box::new(FuturesIo(tls_over_tcp(url, &options.tls).await?))),
+            #[cfg(feature = "websocket")]
+            Scheme::Ws => crate::ws::connect(tcp(url).await?, url).await,
+            #[cfg(all(feature = "websocket", feature = "tls"))]
+            Scheme::Wss => crate::ws::connect(tls_over_tcp(url, &options.tls).await?, url).await,
+            #[cfg(all(feature = "websocket", not(feature = "tls")))]
+            Scheme::Wss => Err(Error::FeatureDisabled("TLS", "tls")),
+            #[allow(unreachable_patterns)]
+            Scheme::Tls => Err(Error::FeatureDisabled("TLS", "tls")),
+            #[allow(unreachable_patterns)]
+            _ => Err(Error::FeatureDisabled("WebSocket", "websocket")),
+        }
     }
 }
 

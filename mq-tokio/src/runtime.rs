@@ -1,19 +1,16 @@
 //! tokio as the runtime of mq-common's driver: `tokio::spawn` on the
 //! runtime `connect` was called on, `tokio::time::Sleep` as the timer, and
-//! `transport::dial`.
+//! `transport.rs`'s `Dial`.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use mq_common::runtime::{self, BoxFuture, BoxTransport, Broker, Spawn};
-use mq_proto::url::BrokerUrl;
+use mq_common::runtime::{self, BoxFuture, Spawn};
 use tokio::runtime::Handle;
 use tokio::time::Sleep;
 
-use crate::transport::dial;
 use crate::Error;
 
 /// The tokio runtime a client runs on, and its way to the broker.
@@ -42,10 +39,6 @@ impl runtime::Runtime for Tokio {
         // Far enough to never fire before a reset.
         let never = tokio::time::Instant::now() + Duration::from_secs(86_400 * 365);
         Timer(Box::pin(tokio::time::sleep_until(never)))
-    }
-
-    fn dial(&self, broker: &Arc<Broker>, url: BrokerUrl) -> BoxFuture<Result<BoxTransport, Error>> {
-        Box::pin(dial(url, broker.clone()))
     }
 
     fn unblock<T: Send + 'static>(

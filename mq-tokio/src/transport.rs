@@ -6,11 +6,12 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::{BufMut, BytesMut};
-use mq_common::runtime::{BoxTransport, Broker, Transport};
+use mq_common::runtime::{BoxTransport, Broker, Dial, Transport};
 use mq_proto::url::{BrokerUrl, Scheme};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
+use crate::runtime::Tokio;
 use crate::Error;
 
 mq_common::connector_types!(
@@ -58,31 +59,34 @@ impl<S: Stream> Transport for Io<S> {
     }
 }
 
-/// Opens the transport `url` names.
-#[cfg_attr(not(feature = "tls"), allow(unused_variables))]
-pub(crate) async fn dial(url: BrokerUrl, broker: Arc<Broker>) -> Result<BoxTransport, Error> {
-    let (url, options) = (&url, &broker.options);
-    let tcp = TcpStream::connect((url.host.as_str(), url.port)).await?;
-    tcp.set_nodelay(true)?;
-    match url.scheme {
-        Scheme::Tcp => Ok(Box::new(Io(tcp))),
-        #[cfg(feature = "tls")]
-        Scheme::Tls => Ok(Box::new(Io(crate::tls::connect(
-            tcp,
-            &url.host,
-            &options.tls,
-        )
-        .await?))),
-        #[cfg(feature = "websocket")]
-        Scheme::Ws => crate::ws::connect(tcp, url).await,
-        #[cfg(all(feature = "websocket", feature = "tls"))]
-        Scheme::Wss => {
-            let tls = crate::tls::connect(tcp, &url.host, &options.tls).await?;
-            crate::ws::connect(tls, url).await
+impl Dial for Tokio {
+    /// Connects TCP with `tokio::net`, then TLS and WebSocket over it as
+    /// `url`'s scheme says.
+    #[cfg_attr(not(feature = "tls"), allow(unused_variables))]
+    async fn dial(broker: Arc<Broker>, url: BrokerUrl) -> Result<BoxTransport, Error> {
+        let (url, options) = (&url, &broker.options);
+        let tcp = TcpStream::connect((url.host.as_str(), url.port)).await?;
+        tcp.set_nodelay(true)?;
+        match url.scheme {
+            Scheme::Tcp => Ok(Box::new(Io(tcp))),
+            #[cfg(feature = "tls")]
+            Scheme::Tls => Ok(Box::new(Io(crate::tls::connect(
+                tcp,
+                &url.host,
+                &options.tls,
+            )
+            .await?))),
+            #[cfg(feature = "websocket")]
+            Scheme::Ws => crate::ws::connect(tcp, url).await,
+            #[cfg(all(feature = "websocket", feature = "tls"))]
+            Scheme::Wss => {
+                let tls = crate::tls::connect(tcp, &url.host, &options.tls).await?;
+                crate::ws::connect(tls, url).await
+            }
+            #[allow(unreachable_patterns)]
+            Scheme::Tls => Err(Error::FeatureDisabled("TLS", "tls")),
+            #[allow(unreachable_patterns)]
+            _ => Err(Error::FeatureDisabled("WebSocket", "websocket")),
         }
-        #[allow(unreachable_patterns)]
-        Scheme::Tls => Err(Error::FeatureDisabled("TLS", "tls")),
-        #[allow(unreachable_patterns)]
-        _ => Err(Error::FeatureDisabled("WebSocket", "websocket")),
     }
 }
