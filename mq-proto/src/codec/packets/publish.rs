@@ -148,17 +148,9 @@ impl DecodeBody for Publish {
     ) -> Result<Self, DecodeError> {
         // `Decoder::decode` and `Packet::decode` take `Publish::decode_packet`;
         // this is the same decoding through the `DecodeBody` interface.
-        let head = Head::decode(r, flags)?;
-        let properties = head.properties(r, version)?;
-        Ok(Publish {
-            dup: head.dup,
-            qos: head.qos,
-            retain: head.retain,
-            topic: head.topic,
-            packet_id: head.packet_id,
-            payload: r.rest(),
-            properties,
-        })
+        let mut publish = Publish::decode_head(r, flags, version)?;
+        publish.payload = r.rest();
+        Ok(publish)
     }
 }
 
@@ -200,18 +192,15 @@ impl AliasedPublish<'_> {
     }
 }
 
-/// The fields of a PUBLISH before its properties.
-struct Head {
-    dup: bool,
-    qos: QoS,
-    retain: bool,
-    topic: MqttString,
-    packet_id: u16,
-}
-
-impl Head {
-    #[inline]
-    fn decode(r: &mut Reader<'_>, flags: u8) -> Result<Self, DecodeError> {
+impl Publish {
+    /// Every field but the payload (left empty), read up to where the
+    /// payload starts; the caller takes the payload from there.
+    #[inline(always)]
+    fn decode_head(
+        r: &mut Reader<'_>,
+        flags: u8,
+        version: ProtocolVersion,
+    ) -> Result<Publish, DecodeError> {
         let qos = QoS::from_bits((flags >> 1) & 0x03).ok_or(DecodeError::InvalidQoS("PUBLISH"))?;
         let dup = flags & 0x08 != 0;
         if dup && qos == QoS::AtMostOnce {
@@ -223,32 +212,24 @@ impl Head {
         } else {
             read_packet_id(r, PacketType::Publish)?
         };
-        Ok(Head {
-            dup,
-            qos,
-            retain: flags & 0x01 != 0,
-            topic,
-            packet_id,
-        })
-    }
-
-    /// Reads the properties (5.0; none on 3.1.1) and checks that an empty
-    /// topic name has a Topic Alias to stand for it.
-    #[inline]
-    fn properties(
-        &self,
-        r: &mut Reader<'_>,
-        version: ProtocolVersion,
-    ) -> Result<Properties, DecodeError> {
         let properties = if version == ProtocolVersion::V5 {
             Properties::decode(r, PropertyContext::Publish)?
         } else {
             Properties::default()
         };
-        if self.topic.bytes().is_empty() && properties.topic_alias().is_none() {
+        // An empty topic name needs a Topic Alias to stand for it.
+        if topic.bytes().is_empty() && properties.topic_alias().is_none() {
             return Err(DecodeError::MissingTopicName);
         }
-        Ok(properties)
+        Ok(Publish {
+            dup,
+            qos,
+            retain: flags & 0x01 != 0,
+            topic,
+            packet_id,
+            payload: Bytes::new(),
+            properties,
+        })
     }
 }
 
@@ -268,18 +249,10 @@ impl Publish {
     ) -> Result<Option<Packet>, DecodeError> {
         let end = header.packet_len();
         let mut r = Reader::new(&frame, header.header_len, end);
-        let head = Head::decode(&mut r, header.flags)?;
-        let properties = head.properties(&mut r, version)?;
+        let mut publish = Publish::decode_head(&mut r, header.flags, version)?;
         let start = r.position();
-        Ok(Some(Packet::Publish(Publish {
-            dup: head.dup,
-            qos: head.qos,
-            retain: head.retain,
-            topic: head.topic,
-            packet_id: head.packet_id,
-            payload: take_payload(frame, start, end),
-            properties,
-        })))
+        publish.payload = take_payload(frame, start, end);
+        Ok(Some(Packet::Publish(publish)))
     }
 }
 
