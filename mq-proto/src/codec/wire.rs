@@ -248,10 +248,6 @@ pub(crate) mod word {
 #[inline(always)]
 pub(crate) fn any_byte(bytes: &[u8], hit: impl Fn(u64) -> u64) -> bool {
     let len = bytes.len();
-    let u32_at = |at: usize| {
-        let b = &bytes[at..at + 4];
-        u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    };
     if len < 8 {
         let w = match len {
             0 => return false,
@@ -259,20 +255,36 @@ pub(crate) fn any_byte(bytes: &[u8], hit: impl Fn(u64) -> u64) -> bool {
                 let (a, m, z) = (bytes[0], bytes[len / 2], bytes[len - 1]);
                 u64::from_le_bytes([a, m, z, a, a, a, a, a])
             }
-            _ => u32_at(0) | (u32_at(len - 4) << 32),
+            _ => u32_at(bytes, 0) | (u32_at(bytes, len - 4) << 32),
         };
         return hit(w) != 0;
     }
-    let load = |c: &[u8]| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
     let mut words = bytes.chunks_exact(8);
     let mut acc = 0;
     for w in &mut words {
-        acc |= hit(load(w));
+        acc |= hit(u64_at(w, 0));
     }
     if !words.remainder().is_empty() {
-        acc |= hit(load(&bytes[len - 8..]));
+        acc |= hit(u64_at(bytes, len - 8));
     }
     acc != 0
+}
+
+// The loads of `any_byte` are functions that must be inlined, not closures:
+// in a build of one codegen unit the compiler called a closure per word.
+
+/// The four bytes of `bytes` at `at`, little-endian, in the low half.
+#[inline(always)]
+fn u32_at(bytes: &[u8], at: usize) -> u64 {
+    let b = &bytes[at..at + 4];
+    u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// The eight bytes of `bytes` at `at`, little-endian.
+#[inline(always)]
+fn u64_at(bytes: &[u8], at: usize) -> u64 {
+    let c = &bytes[at..at + 8];
+    u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])
 }
 
 /// Whether `bytes` contains U+0000 (the byte 0 in UTF-8).
