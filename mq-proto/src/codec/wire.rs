@@ -351,8 +351,9 @@ pub(crate) trait Sink {
 
     /// A UTF-8 Encoded String given as its bytes (the bytes of a `str` or of
     /// an [`MqttString`], so UTF-8 is known); checked for length and U+0000
-    /// when `CHECKS`.
-    #[inline]
+    /// when `CHECKS`. Always inlined, as is [`Self::put_id_str`]: a build of
+    /// one codegen unit otherwise called them, 5 ns of a 5.0 PUBLISH encode.
+    #[inline(always)]
     fn put_str(&mut self, s: &[u8], field: &'static str) -> Result<(), EncodeError> {
         if Self::CHECKS {
             check_string(s, field)?;
@@ -413,7 +414,7 @@ pub(crate) trait Sink {
 
     /// A property identifier and its UTF-8 Encoded String value, checked as
     /// [`Self::put_str`] checks.
-    #[inline]
+    #[inline(always)]
     fn put_id_str(&mut self, id: PropertyId, s: &[u8]) -> Result<(), EncodeError> {
         if Self::CHECKS {
             check_string(s, id.name())?;
