@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::BytesMut;
-use mq_proto::url::BrokerUrl;
+use mq_proto::url::{BrokerUrl, Scheme};
 
 use crate::{ConnectOptions, Error};
 
@@ -41,16 +41,27 @@ pub trait Dial {
 }
 
 /// `url`'s transport, checked against this build's features before any
-/// socket is opened: every adapter reports a missing `tls` or `websocket`
-/// feature the same way, TLS first for `wss://`.
+/// socket is opened, so every adapter reports a missing `tls` or
+/// `websocket` feature the same way.
 pub(crate) fn check_features(url: &BrokerUrl) -> Result<(), Error> {
-    if url.scheme.is_tls() && !cfg!(feature = "tls") {
-        return Err(Error::FeatureDisabled("TLS", "tls"));
-    }
-    if url.scheme.is_websocket() && !cfg!(feature = "websocket") {
-        return Err(Error::FeatureDisabled("WebSocket", "websocket"));
+    let tls = cfg!(feature = "tls");
+    if (url.scheme.is_tls() && !tls) || (url.scheme.is_websocket() && !cfg!(feature = "websocket"))
+    {
+        return Err(missing_feature(url.scheme, tls));
     }
     Ok(())
+}
+
+/// The error for a `scheme` this build cannot open, given whether it has
+/// TLS: TLS is named first for `wss://`. Adapters return it from their
+/// dial's fallback arm (an adapter's features can be fewer than
+/// mq-common's when another adapter in the build turns them on).
+pub fn missing_feature(scheme: Scheme, tls: bool) -> Error {
+    if scheme.is_tls() && !tls {
+        Error::FeatureDisabled("TLS", "tls")
+    } else {
+        Error::FeatureDisabled("WebSocket", "websocket")
+    }
 }
 
 /// An async runtime, and the way it reaches a broker.
@@ -198,5 +209,18 @@ mod tests {
         if cfg!(all(feature = "tls", feature = "websocket")) {
             assert!(wss.is_ok(), "{wss:?}");
         }
+    }
+
+    /// An adapter built with fewer features than mq-common names what it lacks.
+    #[test]
+    fn missing_feature_names_tls_first_only_when_tls_is_missing() {
+        let named = |scheme, tls| match missing_feature(scheme, tls) {
+            Error::FeatureDisabled(_, feature) => feature,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(named(Scheme::Wss, false), "tls");
+        assert_eq!(named(Scheme::Tls, false), "tls");
+        assert_eq!(named(Scheme::Wss, true), "websocket");
+        assert_eq!(named(Scheme::Ws, false), "websocket");
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use async_io::Async;
 use futures_lite::io::{AsyncRead, AsyncWrite};
-use mq_common::runtime::{BoxTransport, Broker, Dial, FuturesIo};
+use mq_common::runtime::{missing_feature, BoxTransport, Broker, Dial, FuturesIo};
 use mq_common::Error;
 
 use crate::runtime::Smol;
@@ -52,12 +52,8 @@ impl Dial for Smol {
             Scheme::Ws => crate::ws::connect(tcp(url).await?, url).await,
             #[cfg(all(feature = "websocket", feature = "tls"))]
             Scheme::Wss => crate::ws::connect(tls_over_tcp(url, &options.tls).await?, url).await,
-            #[cfg(all(feature = "websocket", not(feature = "tls")))]
-            Scheme::Wss => Err(Error::FeatureDisabled("TLS", "tls")),
             #[allow(unreachable_patterns)]
-            Scheme::Tls => Err(Error::FeatureDisabled("TLS", "tls")),
-            #[allow(unreachable_patterns)]
-            _ => Err(Error::FeatureDisabled("WebSocket", "websocket")),
+            _ => Err(missing_feature(url.scheme, cfg!(feature = "tls"))),
         }
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::{BufMut, BytesMut};
-use mq_common::runtime::{BoxTransport, Broker, Dial, Transport};
+use mq_common::runtime::{missing_feature, BoxTransport, Broker, Dial, Transport};
 use mq_proto::url::{BrokerUrl, Scheme};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
@@ -84,9 +84,7 @@ impl Dial for Tokio {
                 crate::ws::connect(tls, url).await
             }
             #[allow(unreachable_patterns)]
-            Scheme::Tls => Err(Error::FeatureDisabled("TLS", "tls")),
-            #[allow(unreachable_patterns)]
-            _ => Err(Error::FeatureDisabled("WebSocket", "websocket")),
+            _ => Err(missing_feature(url.scheme, cfg!(feature = "tls"))),
         }
     }
 }
